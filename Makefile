@@ -1,0 +1,53 @@
+# pk_keys — PGXS build.
+EXTENSION  = pk_keys
+MODULE_big = pk_keys
+PGFILEDESC = "pk_keys - API keys, authentication and usage inside PostgreSQL"
+
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+PG_SRCS   = $(sort $(wildcard src/*.cpp))
+OBJS      = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+# The install script is assembled from sql/install/*.sql (one file per concern).
+DATA_built = pk_keys--1.0.sql
+DATA       = $(wildcard sql/pk_keys--*--*.sql)
+
+# Regression tests: every sql/<name>.sql that is not an install script.
+REGRESS      = $(sort $(basename $(notdir $(filter-out sql/pk_keys--%,$(wildcard sql/*.sql)))))
+REGRESS_OPTS = --inputdir=. --load-extension=pk_keys
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation
+TAP_TESTS   = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS += -I$(srcdir)/src
+# PostgreSQL's own headers are treated as system headers so -Wextra reports
+# only our code.
+PG_CPPFLAGS += -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CXXFLAGS += -std=c++17 -Wno-register -Wall -Wextra -MMD -MP $(EXTRA_CXXFLAGS)
+SHLIB_LINK  += -lstdc++ -lcrypto
+# Debian's PGXS would build LLVM bitcode with clang and without PG_CXXFLAGS;
+# nothing here benefits from JIT inlining, so do not build it.
+override with_llvm = no
+
+# src/core must stay free of PostgreSQL headers (see src/core/no_postgres.h).
+$(CORE_SRCS:.cpp=.o): CPPFLAGS += -DPK_CORE_ONLY
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+pk_keys--1.0.sql: $(sort $(wildcard sql/install/*.sql))
+	cat $^ > $@
+
+EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/build
+
+-include $(OBJS:.o=.d)
+
+# Split targets so scripts/test.sh can report regress and isolation apart.
+installcheck-regress-only: install
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation-only: install
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+.PHONY: installcheck-regress-only installcheck-isolation-only

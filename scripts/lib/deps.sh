@@ -1,0 +1,21 @@
+# Installs the Debian packages the build and the tests need, when missing.
+# Sourced by scripts/*.sh; safe to run repeatedly.
+
+PK_DEPS=(g++ make postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
+         libssl-dev libgtest-dev libipc-run-perl)
+
+pk_install_deps() {
+    local missing=()
+    local p
+    for p in "${PK_DEPS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+        return 1
+    fi
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs every test: C++ unit tests, then pg_regress and isolation tests against
+# a throwaway cluster (first without, then with shared_preload_libraries), then
+# the TAP tests. Ends with "N passed, N failed" and exits non-zero on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+source scripts/lib/deps.sh
+source scripts/lib/cluster.sh
+
+PASSED=0
+FAILED=0
+FAILED_STAGES=()
+LOGDIR=$(mktemp -d /tmp/pk_keys_test_logs.XXXXXX)
+
+# count_stage NAME PASSED FAILED STATUS
+count_stage() {
+    PASSED=$((PASSED + $2)); FAILED=$((FAILED + $3))
+    if [ "$4" -ne 0 ] || [ "$3" -ne 0 ]; then
+        FAILED_STAGES+=("$1")
+        [ "$3" -eq 0 ] && FAILED=$((FAILED + 1))
+    fi
+    echo "== $1: $2 passed, $3 failed"
+}
+
+# Runs make installcheck-style pg_regress/isolation; prints diffs on failure.
+run_sql_tests() {
+    local name=$1; shift
+    local log=$LOGDIR/$name.log
+    make -s "$@" >"$log" 2>&1
+    local status=$?
+    cat "$log"
+    local ok bad
+    ok=$(grep -cE '^(ok|test|     ).*\.\.\. ok|^ok [0-9]+ ' "$log")
+    bad=$(grep -cE '\.\.\. FAILED|^not ok ' "$log")
+    if [ $status -ne 0 ]; then
+        for f in regression.diffs test/isolation/output_iso/regression.diffs output_iso/regression.diffs; do
+            [ -f "$f" ] && { echo "---- $f"; head -c 20000 "$f"; }
+        done
+        echo "---- server log (tail)"; tail -n 50 "$PK_TMP/server.log"
+    fi
+    count_stage "$name" "$ok" "$bad" "$status"
+}
+
+run_unit_tests() {
+    local log=$LOGDIR/unit.log
+    make -s -C test/unit >"$log" 2>&1 && test/unit/build/pk_core_tests >>"$log" 2>&1
+    local status=$?
+    tail -n 40 "$log"
+    local ok bad
+    ok=$(grep -cE '^\[       OK \]' "$log")
+    bad=$(grep -cE '^\[  FAILED  \] [A-Za-z]' "$log")
+    count_stage unit "$ok" "$bad" "$status"
+}
+
+run_tap_tests() {
+    local dir=$PK_TMP/tap
+    mkdir -p "$dir" && cp -r test/t "$dir/t" && chown -R postgres: "$dir" 2>/dev/null
+    local log=$LOGDIR/tap.log
+    (cd "$dir" && pk_as_owner env PATH="$PG_BIN:$PATH" \
+        PERL5LIB="$(pg_config --pkglibdir)/pgxs/src/test/perl" \
+        PG_REGRESS="$(pg_config --pkglibdir)/pgxs/src/test/regress/pg_regress" \
+        prove -v t/) >"$log" 2>&1
+    local status=$?
+    tail -n 60 "$log"
+    local ok bad
+    ok=$(grep -cE '^ok [0-9]+' "$log")
+    bad=$(grep -cE '^not ok [0-9]+' "$log")
+    if [ $status -ne 0 ]; then
+        find "$dir" -name '*.log' -path '*tmp_check*' -exec sh -c 'echo "---- $1"; tail -n 40 "$1"' _ {} \;
+    fi
+    count_stage tap "$ok" "$bad" "$status"
+}
+
+pk_install_deps || exit 1
+START=$(date +%s)
+make -s clean >/dev/null 2>&1
+if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1; then
+    cat "$LOGDIR/build.log"; echo "build: 0 passed, 1 failed"; exit 1
+fi
+
+run_unit_tests
+
+pk_cluster_init || exit 1
+pk_cluster_start || exit 1
+run_sql_tests regress installcheck-regress-only
+run_sql_tests isolation installcheck-isolation-only
+pk_cluster_restart_with "shared_preload_libraries = 'pk_keys'" || exit 1
+run_sql_tests regress-preloaded installcheck-regress-only
+run_sql_tests isolation-preloaded installcheck-isolation-only
+pk_cluster_stop
+
+run_tap_tests
+
+echo "test command took $(( $(date +%s) - START )) s; logs in $LOGDIR"
+[ ${#FAILED_STAGES[@]} -eq 0 ] || echo "failed stages: ${FAILED_STAGES[*]}"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
