@@ -1,0 +1,40 @@
+// Rate limiting per (key, window size): in shared memory when preloaded,
+// otherwise in pk_keys.rate_limit_tracking under a row lock. Both use the
+// sliding-window counter of core/sliding_window.h. C-style: no destructors,
+// so PostgreSQL errors may unwind through these frames.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "utils/uuid.h"
+}
+
+namespace pk::rl {
+
+enum class Where { kNone, kSharedMemory, kTable };
+
+// The outcome of begin(); finish() must be called once with it.
+struct Ticket {
+    bool allowed;
+    int64 remaining;
+    TimestampTz reset;
+    Where where;  // kNone: could not be enforced here (read-only, table full)
+    pg_uuid_t key;
+    int32 window_seconds;
+    int64 index;
+    int64 cost;
+    TimestampTz window_start;
+};
+
+// Decides `cost` slots (0 = check only) under `limit`. In shared memory the
+// slots are taken at once; in the table the row stays locked and nothing is
+// added until finish(). `can_write` is false on a standby or in a read-only
+// transaction. Needs SPI_connect for the table path.
+Ticket begin(const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write);
+
+// Keeps (consume = true) or gives back the slots decided by begin().
+void finish(const Ticket& t, bool consume);
+
+}  // namespace pk::rl

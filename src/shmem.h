@@ -1,0 +1,71 @@
+// Shared-memory rate-limit windows and usage counters (only when the library
+// is in shared_preload_libraries).
+//
+// Locking protocol (after pg_stat_statements):
+//  * State::lock (a named LWLock) guards the hash table's structure: take it
+//    shared to find an entry, exclusive to add or evict entries and when a
+//    flusher decides to exit.
+//  * Entry::mutex (a spinlock) guards one entry's counters; hold it only for
+//    a few instructions, never across a call that can raise ERROR.
+//  * State::db_mutex guards the per-database flusher slots.
+// None of the functions below raise ERROR in practice: LWLock, spinlock and
+// hash_search(HASH_ENTER_NULL) calls only PANIC on corrupted state.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "utils/uuid.h"
+}
+
+#include "core/sliding_window.h"
+
+namespace pk::shm {
+
+// Registers the shared-memory hooks; call from _PG_init while preloading.
+void install_hooks();
+
+// True when this backend can use the shared-memory paths.
+bool available();
+
+// Takes `cost` slots (0 = check only) of the (database, key, window) counter.
+// Returns false when no entry could be had (table full): the caller falls
+// back to the tables. *index_out receives the fixed-window index used.
+bool window_acquire(const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
+                    int64 cost, WindowDecision* out, int64* index_out);
+
+// Gives back slots taken by window_acquire.
+void window_release(const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost);
+
+// Counts one VALID request of `key` for the flusher (request_count and
+// last_used_at); returns false when the key has no entry (caller writes the
+// table itself).
+bool record_use(const pg_uuid_t& key, int32 window_seconds, TimestampTz now);
+
+// One pending change for the tables, collected by the flusher.
+struct PendingUse {
+    pg_uuid_t key;
+    int64 requests;
+    TimestampTz last_used;
+};
+struct PendingWindow {
+    pg_uuid_t key;
+    int32 window_seconds;
+    int64 index;
+    int64 count;
+};
+
+// Moves the pending counters of database `db` into the arrays (at most `max`
+// of each); returns how many uses / windows were taken.
+void take_pending(Oid db, PendingUse* uses, int* n_uses, PendingWindow* windows, int* n_windows,
+                  int max);
+
+// True when database `db` has nothing left to flush; if so (and only then)
+// marks its flusher as stopped, atomically with the check.
+bool retire_flusher_if_idle(Oid db);
+
+// Marks the flusher of `db` as stopped (on worker exit).
+void flusher_stopped(Oid db);
+
+}  // namespace pk::shm
