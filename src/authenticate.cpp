@@ -6,10 +6,11 @@
 // close a wrong key was. Only VALID consumes.
 //
 // C-style on purpose: after argument checks, these frames hold no C++ object
-// with a destructor, so a PostgreSQL ERROR raised by SPI may unwind through
+// with a destructor, so a PostgreSQL ERROR raised below may unwind through
 // them (the PK_FUNCTION boundary still turns core exceptions into ERRORs).
 #include "core/key_format.h"
 #include "core/sha256.h"
+#include "key_lookup.h"
 #include "pg_util.h"
 #include "rate_limit.h"
 #include "shmem.h"
@@ -18,14 +19,18 @@
 extern "C" {
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/pg_collation_d.h"
 #include "catalog/pg_type.h"
-#include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
 
 namespace {
+
+using pk::lookup::KeyRow;
 
 constexpr int32 kAuthWindowSeconds = 60;
 
@@ -39,90 +44,53 @@ struct Row {
     bool nulls[kColumns];
 };
 
-// The key row as the lookup returns it (datums live until SPI_finish).
-struct KeyRow {
-    pg_uuid_t id;
-    Datum organization_id, environment, scopes;
-    bool revoked, expired, active, has_scopes;
-    int32 rate_limit;
-    bool has_remaining;
-    int64 remaining;
-};
-
-void init_row(Row& r, const char* code) {
-    for (int i = 0; i < kColumns; ++i) r.nulls[i] = true;
-    r.values[kValid] = BoolGetDatum(strcmp(code, "VALID") == 0);
-    r.nulls[kValid] = false;
-    r.values[kCode] = CStringGetTextDatum(code);
-    r.nulls[kCode] = false;
-}
-
 void set(Row& r, Column c, Datum v) {
     r.values[c] = v;
     r.nulls[c] = false;
 }
 
+// A row with only valid, code and recorded set.
+void init_row(Row& r, const char* code, bool recorded) {
+    for (int i = 0; i < kColumns; ++i) r.nulls[i] = true;
+    set(r, kValid, BoolGetDatum(strcmp(code, "VALID") == 0));
+    set(r, kCode, CStringGetTextDatum(code));
+    set(r, kRecorded, BoolGetDatum(recorded));
+}
+
 // True when this server may write: not a standby, not a read-only transaction.
 bool can_write() { return !RecoveryInProgress() && !XactReadOnly; }
 
-// Looks the hash up; false when no key has it.
-bool lookup(const char* hash_hex, Datum required_scopes, KeyRow* k) {
-    Datum args[2] = {PointerGetDatum(cstring_to_text_with_len(hash_hex, 64)), required_scopes};
-    pk::spi::exec(pk::spi::Stmt::kLookupKey, args, nullptr, 1);
-    if (SPI_processed == 0) return false;
-    HeapTuple tup = SPI_tuptable->vals[0];
-    TupleDesc desc = SPI_tuptable->tupdesc;
-    bool isnull = false;
-    memcpy(&k->id, DatumGetUUIDP(SPI_getbinval(tup, desc, 1, &isnull)), sizeof(pg_uuid_t));
-    k->organization_id = SPI_getbinval(tup, desc, 2, &isnull);
-    k->environment = SPI_getbinval(tup, desc, 3, &isnull);
-    k->scopes = SPI_getbinval(tup, desc, 4, &isnull);
-    k->revoked = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
-    k->expired = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
-    k->active = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
-    Datum has = SPI_getbinval(tup, desc, 8, &isnull);
-    k->has_scopes = !isnull && DatumGetBool(has);
-    k->rate_limit = DatumGetInt32(SPI_getbinval(tup, desc, 9, &isnull));
-    Datum remaining = SPI_getbinval(tup, desc, 10, &isnull);
-    k->has_remaining = !isnull;
-    k->remaining = isnull ? 0 : DatumGetInt64(remaining);
-    return true;
+// arraycontains caches its element comparison in fn_extra, so it needs a
+// long-lived FmgrInfo (DirectFunctionCall passes none).
+FmgrInfo* contains_fn() {
+    static FmgrInfo fn;
+    static bool ready = false;
+    if (!ready) {
+        fmgr_info_cxt(F_ARRAYCONTAINS, &fn, TopMemoryContext);
+        ready = true;
+    }
+    return &fn;
 }
 
-// Spends credits (and, without shared memory, counts the request) in the
-// table; false when the key has too few credits left. *remaining gets the
-// balance after the spend.
-bool spend(const KeyRow& k, int64 cost, bool counters_in_table, int64* remaining) {
-    pg_uuid_t id = k.id;
-    Datum args[2] = {UUIDPGetDatum(&id), Int64GetDatum(cost)};
-    if (counters_in_table) {
-        pk::spi::exec(pk::spi::Stmt::kSpendAndCount, args, nullptr, 1);
-    } else if (k.has_remaining && cost > 0) {
-        pk::spi::exec(pk::spi::Stmt::kSpend, args, nullptr, 1);
-    } else {
-        *remaining = k.remaining;
-        return !k.has_remaining || k.remaining >= 1;
-    }
-    if (SPI_processed == 0) return false;
-    bool isnull = false;
-    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-    *remaining = isnull ? 0 : DatumGetInt64(d);
-    return true;
+bool has_scopes(const KeyRow& k, Datum required) {
+    ArrayType* wanted = DatumGetArrayTypeP(required);
+    if (ArrayGetNItems(ARR_NDIM(wanted), ARR_DIMS(wanted)) == 0) return true;
+    return DatumGetBool(FunctionCall2Coll(contains_fn(), DEFAULT_COLLATION_OID, k.scopes, PointerGetDatum(wanted)));
 }
 
 // The code for a found key before rate limits and credits, or nullptr.
-const char* refusal(const KeyRow& k) {
+const char* refusal(const KeyRow& k, Datum required_scopes) {
     if (k.revoked) return "REVOKED";
     if (k.expired) return "EXPIRED";
     if (!k.active) return "DISABLED";
-    if (!k.has_scopes) return "INSUFFICIENT_SCOPE";
+    if (!has_scopes(k, required_scopes)) return "INSUFFICIENT_SCOPE";
     return nullptr;
 }
 
 // Fills the key columns shared by every code after NOT_FOUND.
 void describe_key(Row& r, KeyRow& k) {
     set(r, kKeyId, UUIDPGetDatum(&k.id));
-    set(r, kOrgId, k.organization_id);
+    set(r, kOrgId, UUIDPGetDatum(&k.organization_id));
     set(r, kEnvironment, k.environment);
     set(r, kScopes, k.scopes);
     set(r, kRateLimit, Int32GetDatum(k.rate_limit));
@@ -134,53 +102,69 @@ void describe_limit(Row& r, const pk::rl::Ticket& t) {
     set(r, kRateLimitReset, TimestampTzGetDatum(t.reset));
 }
 
-// Everything after the key is well formed and hashed; connected to SPI.
-void authenticate_hashed(FunctionCallInfo fcinfo, const char* hash_hex, Datum scopes, int64 cost) {
-    Row r;
-    KeyRow k;
-    if (!lookup(hash_hex, scopes, &k)) {
-        init_row(r, "NOT_FOUND");
-        set(r, kRecorded, BoolGetDatum(can_write()));
-        pk::pg::return_one_row(fcinfo, r.values, r.nulls);
-        return;
+// Spends credits (and, when counting in the table, request_count and
+// last_used_at) with one conditional UPDATE; false when the key has too few
+// credits. *remaining gets the balance after the spend.
+bool spend(pk::spi::Conn& conn, const KeyRow& k, int64 cost, bool count_in_table, int64* remaining) {
+    *remaining = k.remaining;
+    if (!count_in_table && (!k.has_remaining || cost == 0)) {
+        return !k.has_remaining || k.remaining >= 1;  // nothing to write
     }
+    pg_uuid_t id = k.id;
+    Datum args[2] = {UUIDPGetDatum(&id), Int64GetDatum(cost)};
+    auto stmt = count_in_table ? pk::spi::Stmt::kSpendAndCount : pk::spi::Stmt::kSpend;
+    pk::spi::exec(conn, stmt, args, nullptr, 1);
+    if (SPI_processed == 0) return false;
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    *remaining = isnull ? 0 : DatumGetInt64(d);
+    return true;
+}
+
+// Rate limit, credits and counters for a key that passed every other check.
+void admit(pk::spi::Conn& conn, KeyRow& k, int64 cost, Row& r) {
     bool writable = can_write();
-    const char* code = refusal(k);
-    if (code) {
-        init_row(r, code);
-        describe_key(r, k);
-        set(r, kRecorded, BoolGetDatum(writable));
-        pk::pg::return_one_row(fcinfo, r.values, r.nulls);
-        return;
-    }
     // One slot per call, whatever the cost.
-    pk::rl::Ticket t = pk::rl::begin(k.id, kAuthWindowSeconds, k.rate_limit, 1, writable);
+    pk::rl::Ticket t = pk::rl::begin(conn, k.id, kAuthWindowSeconds, k.rate_limit, 1, writable);
     if (!t.allowed) {
-        init_row(r, "RATE_LIMITED");
+        init_row(r, "RATE_LIMITED", writable);
         describe_key(r, k);
         describe_limit(r, t);
-        set(r, kRecorded, BoolGetDatum(writable));
-        pk::pg::return_one_row(fcinfo, r.values, r.nulls);
         return;
     }
-    bool counters_in_table = writable && t.where != pk::rl::Where::kSharedMemory;
+    bool in_shared = t.where == pk::rl::Where::kSharedMemory;
+    bool count_in_table = writable && !in_shared;
     int64 remaining = k.remaining;
-    bool paid = writable ? spend(k, cost, counters_in_table, &remaining)
+    bool paid = writable ? spend(conn, k, cost, count_in_table, &remaining)
                          : (!k.has_remaining || k.remaining >= Max(cost, (int64)1));
-    pk::rl::finish(t, paid);
-    init_row(r, paid ? "VALID" : "USAGE_EXCEEDED");
+    pk::rl::finish(conn, t, paid);
+    init_row(r, paid ? "VALID" : "USAGE_EXCEEDED", writable);
     describe_key(r, k);
     if (k.has_remaining) set(r, kRemaining, Int64GetDatum(remaining));
     describe_limit(r, t);
-    bool recorded = writable;
-    if (paid && writable && !counters_in_table &&
+    if (paid && writable && in_shared &&
         !pk::shm::record_use(k.id, kAuthWindowSeconds, GetCurrentTransactionStartTimestamp())) {
         pg_uuid_t id = k.id;
         Datum args[1] = {UUIDPGetDatum(&id)};
-        pk::spi::exec(pk::spi::Stmt::kCount, args, nullptr, 0);
+        pk::spi::exec(conn, pk::spi::Stmt::kCount, args, nullptr, 0);
     }
-    set(r, kRecorded, BoolGetDatum(recorded));
+}
+
+// Everything after the key is well formed and hashed.
+void authenticate_hashed(FunctionCallInfo fcinfo, const char* hash_hex, Datum scopes, int64 cost) {
+    Row r;
+    KeyRow k;
+    pk::spi::Conn conn = {false};
+    if (!pk::lookup::find_by_hash(hash_hex, &k)) {
+        init_row(r, "NOT_FOUND", can_write());
+    } else if (const char* code = refusal(k, scopes)) {
+        init_row(r, code, can_write());
+        describe_key(r, k);
+    } else {
+        admit(conn, k, cost, r);
+    }
     pk::pg::return_one_row(fcinfo, r.values, r.nulls);
+    pk::spi::close(conn);
 }
 
 int64 cost_arg(FunctionCallInfo fcinfo, int n) {
@@ -205,16 +189,13 @@ PK_FUNCTION(pk_authenticate) {
     }
     if (!well_formed) {
         Row r;
-        init_row(r, "MALFORMED");
-        set(r, kRecorded, BoolGetDatum(can_write()));
+        init_row(r, "MALFORMED", can_write());
         pk::pg::return_one_row(fcinfo, r.values, r.nulls);
         return (Datum)0;
     }
     hash_hex[64] = '\0';
     Datum scopes = PG_ARGISNULL(1) ? PointerGetDatum(construct_empty_array(TEXTOID)) : PG_GETARG_DATUM(1);
-    SPI_connect();
     authenticate_hashed(fcinfo, hash_hex, scopes, cost);
-    SPI_finish();
     return (Datum)0;
 }
 
@@ -234,16 +215,15 @@ PK_FUNCTION(pk_rate_limit_check) {
     }
     pg_uuid_t key;
     memcpy(&key, PG_GETARG_UUID_P(0), sizeof key);
-    bool writable = can_write();
-    SPI_connect();
-    pk::rl::Ticket t = pk::rl::begin(key, static_cast<int32>(window_us / USECS_PER_SEC), lim, cost, writable);
-    pk::rl::finish(t, t.allowed);
+    pk::spi::Conn conn = {false};
+    pk::rl::Ticket t = pk::rl::begin(conn, key, static_cast<int32>(window_us / USECS_PER_SEC), lim, cost, can_write());
+    pk::rl::finish(conn, t, t.allowed);
     Datum values[3] = {BoolGetDatum(t.allowed),
                        Int32GetDatum(static_cast<int32>(Min(t.remaining, (int64)PG_INT32_MAX))),
                        TimestampTzGetDatum(t.reset)};
     bool nulls[3] = {false, false, false};
     pk::pg::return_one_row(fcinfo, values, nulls);
-    SPI_finish();
+    pk::spi::close(conn);
     return (Datum)0;
 }
 

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "pg_boundary.h"
 #include "settings.h"
 #include "shmem.h"
 
@@ -205,4 +206,26 @@ void pk_keys_flusher_main(Datum db) {
     // Clean shutdown: write what is left before the server stops.
     flush_all(uses, w);
     proc_exit(0);
+}
+
+// pk_flush(): writes this database's pending shared-memory counters now, in
+// the caller's transaction (a rollback discards them). Returns how many keys
+// and windows were written; 0 without shared memory.
+PK_FUNCTION(pk_flush) {
+    if (!pk::shm::available()) PG_RETURN_INT64(0);
+    if (RecoveryInProgress()) PG_RETURN_INT64(0);
+    auto* uses = static_cast<PendingUse*>(palloc(sizeof(PendingUse) * kBatch));
+    auto* w = static_cast<PendingWindow*>(palloc(sizeof(PendingWindow) * kBatch));
+    int64 total = 0;
+    SPI_connect();
+    for (;;) {
+        int n_uses = 0, n_windows = 0;
+        pk::shm::take_pending(MyDatabaseId, uses, &n_uses, w, &n_windows, kBatch);
+        run_uses(uses, n_uses);
+        run_windows(w, n_windows);
+        total += n_uses + n_windows;
+        if (n_uses < kBatch && n_windows < kBatch) break;
+    }
+    SPI_finish();
+    PG_RETURN_INT64(total);
 }

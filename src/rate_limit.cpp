@@ -30,7 +30,7 @@ int64 first_count() {
     return isnull ? 0 : DatumGetInt32(d);
 }
 
-void table_begin(Ticket& t, int64 now_us, int64 limit) {
+void table_begin(spi::Conn& conn, Ticket& t, int64 now_us, int64 limit) {
     int64 window_us = static_cast<int64>(t.window_seconds) * USECS_PER_SEC;
     WindowState s;
     window_advance(s, now_us, window_us);
@@ -40,15 +40,15 @@ void table_begin(Ticket& t, int64 now_us, int64 limit) {
 
     Datum args[3] = {UUIDPGetDatum(&t.key), Int32GetDatum(t.window_seconds),
                      TimestampTzGetDatum(t.window_start)};
-    spi::exec(spi::Stmt::kWindowLock, args, nullptr, 1);
+    spi::exec(conn, spi::Stmt::kWindowLock, args, nullptr, 1);
     s.cur_count = first_count();
     if (s.cur_count == 0) {
         // First use of this window (or nothing admitted yet): drop older rows.
         args[2] = TimestampTzGetDatum(prev_start);
-        spi::exec(spi::Stmt::kWindowCleanup, args, nullptr, 0);
+        spi::exec(conn, spi::Stmt::kWindowCleanup, args, nullptr, 0);
     }
     args[2] = TimestampTzGetDatum(prev_start);
-    spi::exec(spi::Stmt::kWindowPrevious, args, nullptr, 1);
+    spi::exec(conn, spi::Stmt::kWindowPrevious, args, nullptr, 1);
     s.prev_count = first_count();
 
     // Decided on a local copy of the counts; finish() writes the slots.
@@ -61,7 +61,7 @@ void table_begin(Ticket& t, int64 now_us, int64 limit) {
 
 }  // namespace
 
-Ticket begin(const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write) {
+Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write) {
     Ticket t = make_ticket(key, window_seconds, cost);
     int64 now_us = GetCurrentTimestamp();
     if (shm::available()) {
@@ -75,7 +75,7 @@ Ticket begin(const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost
         }
     }
     if (can_write) {
-        table_begin(t, now_us, limit);
+        table_begin(conn, t, now_us, limit);
         return t;
     }
     // Nowhere to count: admit, and say it was not enforced (where = kNone).
@@ -85,7 +85,7 @@ Ticket begin(const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost
     return t;
 }
 
-void finish(const Ticket& t, bool consume) {
+void finish(spi::Conn& conn, const Ticket& t, bool consume) {
     if (t.where == Where::kSharedMemory) {
         if (!consume && t.allowed && t.cost > 0) {
             shm::window_release(t.key, t.window_seconds, t.index, t.cost);
@@ -97,7 +97,7 @@ void finish(const Ticket& t, bool consume) {
         Datum args[4] = {UUIDPGetDatum(&key), Int32GetDatum(t.window_seconds),
                          TimestampTzGetDatum(t.window_start),
                          Int32GetDatum(static_cast<int32>(Min(t.cost, (int64)PG_INT32_MAX)))};
-        spi::exec(spi::Stmt::kWindowAdd, args, nullptr, 0);
+        spi::exec(conn, spi::Stmt::kWindowAdd, args, nullptr, 0);
     }
 }
 

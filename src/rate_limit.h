@@ -11,6 +11,8 @@ extern "C" {
 #include "utils/uuid.h"
 }
 
+#include "spi_plans.h"
+
 namespace pk::rl {
 
 enum class Where { kNone, kSharedMemory, kTable };
@@ -31,10 +33,10 @@ struct Ticket {
 // Decides `cost` slots (0 = check only) under `limit`. In shared memory the
 // slots are taken at once; in the table the row stays locked and nothing is
 // added until finish(). `can_write` is false on a standby or in a read-only
-// transaction. Needs SPI_connect for the table path.
-Ticket begin(const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write);
+// transaction.
+Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write);
 
 // Keeps (consume = true) or gives back the slots decided by begin().
-void finish(const Ticket& t, bool consume);
+void finish(spi::Conn& conn, const Ticket& t, bool consume);
 
 }  // namespace pk::rl

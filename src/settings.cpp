@@ -14,7 +14,7 @@ extern "C" {
 namespace pk {
 
 namespace settings {
-int max_tracked_windows = 10000;
+int max_tracked_windows = 100000;
 int flush_interval_ms = 1000;
 }  // namespace settings
 
@@ -24,7 +24,7 @@ void define_shared_memory_settings() {
         "pk_keys.max_tracked_windows",
         "Rate-limit windows kept in shared memory (one per key and window size).",
         "When full, stale windows are evicted; if none is stale the tables are used.",
-        &settings::max_tracked_windows, 10000, 100, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr,
+        &settings::max_tracked_windows, 100000, 100, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr,
         nullptr);
 }
 

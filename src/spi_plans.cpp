@@ -17,19 +17,6 @@ struct Definition {
 // Every name and operator is qualified: the plans must not depend on the
 // caller's search_path.
 const Definition kDefinitions[] = {
-    // kLookupKey
-    {"SELECT k.id, k.organization_id, k.environment, k.scopes,"
-     "       k.revoked_at IS NOT NULL,"
-     "       COALESCE(k.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now(), false),"
-     "       k.is_active AND o.is_active,"
-     "       k.scopes OPERATOR(pg_catalog.@>) $2,"
-     "       COALESCE(k.rate_limit_per_minute, o.rate_limit_per_minute),"
-     "       k.remaining"
-     "  FROM pk_keys.api_keys AS k"
-     "  JOIN pk_keys.organizations AS o ON o.id OPERATOR(pg_catalog.=) k.organization_id"
-     " WHERE k.key_hash OPERATOR(pg_catalog.=) ($1 COLLATE \"C\")",
-     2,
-     {TEXTOID, TEXTARRAYOID}},
     // kSpendAndCount
     {"UPDATE pk_keys.api_keys"
      "   SET remaining = remaining OPERATOR(pg_catalog.-) $2,"
@@ -103,10 +90,21 @@ SPIPlanPtr plan(Stmt stmt) {
 
 }  // namespace
 
-int exec(Stmt stmt, Datum* args, const char* nulls, long max_rows) {
+int exec(Conn& conn, Stmt stmt, Datum* args, const char* nulls, long max_rows) {
+    if (!conn.open) {
+        SPI_connect();
+        conn.open = true;
+    }
     int rc = SPI_execute_plan(plan(stmt), args, nulls, false, max_rows);
     if (rc < 0) elog(ERROR, "pk_keys: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
     return rc;
 }
 
+}  // namespace pk::spi
+
+namespace pk::spi {
+void close(Conn& conn) {
+    if (conn.open) SPI_finish();
+    conn.open = false;
+}
 }  // namespace pk::spi

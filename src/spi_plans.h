@@ -12,7 +12,6 @@ extern "C" {
 namespace pk::spi {
 
 enum class Stmt {
-    kLookupKey,        // (hash text, scopes text[]) -> the key and its organization
     kSpendAndCount,    // (id, cost): credits + request_count + last_used_at
     kSpend,            // (id, cost): credits only (counters live in shared memory)
     kCount,            // (id): request_count + last_used_at only
@@ -23,8 +22,18 @@ enum class Stmt {
     kCount_
 };
 
-// Executes a saved statement; needs SPI_connect. May raise ERROR (call it
-// from frames without C++ destructors). Returns SPI_execute_plan's code.
-int exec(Stmt stmt, Datum* args, const char* nulls, long max_rows);
+// One call's SPI connection, opened on first use: read-only calls never
+// connect. Plain data, so an ERROR may unwind past it (SPI is cleaned up at
+// transaction abort).
+struct Conn {
+    bool open;
+};
+
+// Executes a saved statement, connecting first if needed. May raise ERROR
+// (call it from frames without C++ destructors). Returns the SPI code.
+int exec(Conn& conn, Stmt stmt, Datum* args, const char* nulls, long max_rows);
+
+// Disconnects if connected; results of exec() are gone afterwards.
+void close(Conn& conn);
 
 }  // namespace pk::spi

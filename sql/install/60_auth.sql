@@ -30,5 +30,14 @@ CREATE FUNCTION pk_keys.pk_shared_memory_enabled() RETURNS boolean
 AS 'MODULE_PATHNAME', 'pk_shared_memory_enabled'
 LANGUAGE C STABLE PARALLEL SAFE;
 
+-- Writes this database's pending shared-memory counters (request_count,
+-- last_used_at, window rows) now, in the caller's transaction; the flusher
+-- does the same every pk_keys.flush_interval. Returns rows written.
+CREATE FUNCTION pk_keys.pk_flush() RETURNS bigint
+AS 'MODULE_PATHNAME', 'pk_flush'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pk_keys;
+
 REVOKE EXECUTE ON FUNCTION pk_keys.pk_authenticate(text, text[], integer),
-    pk_keys.pk_rate_limit_check(uuid, integer, interval, integer) FROM PUBLIC;
+    pk_keys.pk_rate_limit_check(uuid, integer, interval, integer),
+    pk_keys.pk_flush() FROM PUBLIC;

@@ -1,0 +1,35 @@
+// Finds a key by its hash with a direct index scan (no SQL, no planner, no
+// executor): the read-only half of pk_authenticate. Relation OIDs and column
+// numbers are cached per backend and dropped by a relcache callback, so DROP
+// + CREATE EXTENSION in one session keeps working. Reads with the active
+// snapshot, so a change committed by any session is seen by the next call.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "utils/uuid.h"
+}
+
+namespace pk::lookup {
+
+// The key and its organization, as pk_authenticate needs them. Datums are
+// copies in the caller's memory context.
+struct KeyRow {
+    pg_uuid_t id;
+    pg_uuid_t organization_id;
+    Datum environment;  // text
+    Datum scopes;       // text[]
+    bool revoked;
+    bool expired;       // expires_at <= now()
+    bool active;        // key and organization
+    int32 rate_limit;   // the key's, else the organization's
+    bool has_remaining;
+    int64 remaining;
+};
+
+// Fills *k for the key whose lower-case hex hash is hash_hex (64 chars);
+// false when there is none. Raises ERROR if pk_keys is not installed here.
+bool find_by_hash(const char* hash_hex, KeyRow* k);
+
+}  // namespace pk::lookup
