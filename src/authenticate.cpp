@@ -102,23 +102,47 @@ void describe_limit(Row& r, const pk::rl::Ticket& t) {
     set(r, kRateLimitReset, TimestampTzGetDatum(t.reset));
 }
 
+// Column c of the first SPI row as bool.
+bool spi_bool(int c) {
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c, &isnull);
+    return !isnull && DatumGetBool(d);
+}
+
+// Why a spend matched no row, read with a new snapshot (the key may have been
+// changed by the transaction the UPDATE waited for). *remaining gets the
+// balance as it is now.
+const char* spend_refusal(pk::spi::Conn& conn, Datum* args, int64* remaining) {
+    pk::spi::exec(conn, pk::spi::Stmt::kBalance, args, nullptr, 1);
+    if (SPI_processed == 0) return "NOT_FOUND";  // deleted meanwhile
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    *remaining = isnull ? 0 : DatumGetInt64(d);
+    if (spi_bool(2)) return "REVOKED";
+    if (spi_bool(3)) return "EXPIRED";
+    if (!spi_bool(4)) return "DISABLED";
+    return "USAGE_EXCEEDED";
+}
+
 // Spends credits (and, when counting in the table, request_count and
-// last_used_at) with one conditional UPDATE; false when the key has too few
-// credits. *remaining gets the balance after the spend.
-bool spend(pk::spi::Conn& conn, const KeyRow& k, int64 cost, bool count_in_table, int64* remaining) {
+// last_used_at) with one conditional UPDATE. Returns nullptr when paid, else
+// the refusal code. *remaining gets the balance after the spend.
+const char* spend(pk::spi::Conn& conn, const KeyRow& k, int64 cost, bool count_in_table,
+                  int64* remaining) {
     *remaining = k.remaining;
     if (!count_in_table && (!k.has_remaining || cost == 0)) {
-        return !k.has_remaining || k.remaining >= 1;  // nothing to write
+        // Nothing to write.
+        return (!k.has_remaining || k.remaining >= 1) ? nullptr : "USAGE_EXCEEDED";
     }
     pg_uuid_t id = k.id;
     Datum args[2] = {UUIDPGetDatum(&id), Int64GetDatum(cost)};
     auto stmt = count_in_table ? pk::spi::Stmt::kSpendAndCount : pk::spi::Stmt::kSpend;
     pk::spi::exec(conn, stmt, args, nullptr, 1);
-    if (SPI_processed == 0) return false;
+    if (SPI_processed == 0) return spend_refusal(conn, args, remaining);
     bool isnull = false;
     Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
     *remaining = isnull ? 0 : DatumGetInt64(d);
-    return true;
+    return nullptr;
 }
 
 // Rate limit, credits and counters for a key that passed every other check.
@@ -135,15 +159,17 @@ void admit(pk::spi::Conn& conn, KeyRow& k, int64 cost, Row& r) {
     bool in_shared = t.where == pk::rl::Where::kSharedMemory;
     bool count_in_table = writable && !in_shared;
     int64 remaining = k.remaining;
-    bool paid = writable ? spend(conn, k, cost, count_in_table, &remaining)
-                         : (!k.has_remaining || k.remaining >= Max(cost, (int64)1));
+    const char* refused = writable ? spend(conn, k, cost, count_in_table, &remaining)
+                          : (!k.has_remaining || k.remaining >= Max(cost, (int64)1)) ? nullptr
+                                                                                     : "USAGE_EXCEEDED";
+    bool paid = refused == nullptr;
     pk::rl::finish(conn, t, paid);
-    init_row(r, paid ? "VALID" : "USAGE_EXCEEDED", writable);
+    init_row(r, paid ? "VALID" : refused, writable);
     describe_key(r, k);
     if (k.has_remaining) set(r, kRemaining, Int64GetDatum(remaining));
     describe_limit(r, t);
     if (paid && writable && in_shared &&
-        !pk::shm::record_use(k.id, kAuthWindowSeconds, GetCurrentTransactionStartTimestamp())) {
+        !pk::shm::record_use(t.generation, k.id, kAuthWindowSeconds, GetCurrentTransactionStartTimestamp())) {
         pg_uuid_t id = k.id;
         Datum args[1] = {UUIDPGetDatum(&id)};
         pk::spi::exec(conn, pk::spi::Stmt::kCount, args, nullptr, 0);

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "key_lookup.h"
 #include "pg_boundary.h"
 #include "settings.h"
 #include "shmem.h"
@@ -115,10 +116,26 @@ void run_windows(const PendingWindow* w, int n) {
     SPI_execute(kDeleteOldWindows, false, 0);
 }
 
-// Applies one batch in its own transaction. An error is logged and the batch
-// dropped: these counters are best effort by design (credits never pass here).
-void apply(const PendingUse* uses, int n_uses, const PendingWindow* w, int n_windows) {
+// Takes one batch of this database's pending counters and writes them; needs
+// SPI and a snapshot. Counters of a dropped pk_keys are discarded. Returns
+// how many keys and windows were taken.
+int take_and_write(PendingUse* uses, PendingWindow* w) {
+    int n_uses = 0, n_windows = 0;
+    Oid generation = pk::lookup::lookup_generation();
+    pk::shm::take_pending(MyDatabaseId, generation, uses, &n_uses, w, &n_windows, kBatch);
+    if (OidIsValid(generation)) {
+        run_uses(uses, n_uses);
+        run_windows(w, n_windows);
+    }
+    return Max(n_uses, n_windows);
+}
+
+// Writes one batch in its own transaction; true if a full batch was taken
+// (more may be pending). An error is logged and the batch dropped: these
+// counters are best effort by design (credits never pass here).
+bool flush_batch(PendingUse* uses, PendingWindow* w, bool* any) {
     MemoryContext cxt = CurrentMemoryContext;
+    volatile int taken = 0;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     PG_TRY();
@@ -126,8 +143,7 @@ void apply(const PendingUse* uses, int n_uses, const PendingWindow* w, int n_win
         SPI_connect();
         PushActiveSnapshot(GetTransactionSnapshot());
         pgstat_report_activity(STATE_RUNNING, "pk_keys flush");
-        run_uses(uses, n_uses);
-        run_windows(w, n_windows);
+        taken = take_and_write(uses, w);
         SPI_finish();
         PopActiveSnapshot();
         CommitTransactionCommand();
@@ -141,19 +157,16 @@ void apply(const PendingUse* uses, int n_uses, const PendingWindow* w, int n_win
     }
     PG_END_TRY();
     pgstat_report_activity(STATE_IDLE, nullptr);
+    if (taken > 0) *any = true;
+    return taken == kBatch;
 }
 
 // Drains everything pending for this database; true if anything was pending.
 bool flush_all(PendingUse* uses, PendingWindow* w) {
     bool any = false;
-    for (;;) {
-        int n_uses = 0, n_windows = 0;
-        pk::shm::take_pending(MyDatabaseId, uses, &n_uses, w, &n_windows, kBatch);
-        if (n_uses == 0 && n_windows == 0) return any;
-        any = true;
-        if (!RecoveryInProgress()) apply(uses, n_uses, w, n_windows);
-        if (n_uses < kBatch && n_windows < kBatch) return any;
+    while (flush_batch(uses, w, &any)) {
     }
+    return any;
 }
 
 void on_exit_mark_stopped(int, Datum db) { pk::shm::flusher_stopped(DatumGetObjectId(db)); }
@@ -219,12 +232,9 @@ PK_FUNCTION(pk_flush) {
     int64 total = 0;
     SPI_connect();
     for (;;) {
-        int n_uses = 0, n_windows = 0;
-        pk::shm::take_pending(MyDatabaseId, uses, &n_uses, w, &n_windows, kBatch);
-        run_uses(uses, n_uses);
-        run_windows(w, n_windows);
-        total += n_uses + n_windows;
-        if (n_uses < kBatch && n_windows < kBatch) break;
+        int taken = take_and_write(uses, w);
+        total += taken;
+        if (taken < kBatch) break;
     }
     SPI_finish();
     PG_RETURN_INT64(total);

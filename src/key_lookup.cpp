@@ -142,6 +142,16 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
 
 }  // namespace
 
+Oid current_generation() {
+    if (!cat.valid) load_catalog();
+    return cat.keys;
+}
+
+Oid lookup_generation() {
+    Oid ns = get_namespace_oid("pk_keys", true);
+    return OidIsValid(ns) ? get_relname_relid("api_keys", ns) : InvalidOid;
+}
+
 bool find_by_hash(const char* hash_hex, KeyRow* k) {
     if (!cat.valid) load_catalog();
     Relation rel = table_open(cat.keys, AccessShareLock);

@@ -32,4 +32,11 @@ struct KeyRow {
 // false when there is none. Raises ERROR if pk_keys is not installed here.
 bool find_by_hash(const char* hash_hex, KeyRow* k);
 
+// The OID of pk_keys.api_keys here (cached): the generation of the
+// shared-memory entries. Raises ERROR if pk_keys is not installed here.
+Oid current_generation();
+
+// The same, looked up afresh; InvalidOid when pk_keys is not installed.
+Oid lookup_generation();
+
 }  // namespace pk::lookup

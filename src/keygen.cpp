@@ -25,7 +25,10 @@ void hash_key_utf8(std::string_view key, char* out) {
     const char* utf8 = pk::pg::guard([&] {
         return pg_server_to_any(key.data(), static_cast<int>(key.size()), PG_UTF8);
     });
-    pk::sha256_hex(std::string_view(utf8, std::strlen(utf8)), out);
+    // Without a conversion (an SQL_ASCII database, an empty string) the input
+    // comes back unchanged and is not NUL-terminated: keep its own length.
+    std::size_t len = utf8 == key.data() ? key.size() : std::strlen(utf8);
+    pk::sha256_hex(std::string_view(utf8, len), out);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "rate_limit.h"
 
 #include "core/sliding_window.h"
+#include "key_lookup.h"
 #include "shmem.h"
 #include "spi_plans.h"
 
@@ -66,7 +67,8 @@ Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 
     int64 now_us = GetCurrentTimestamp();
     if (shm::available()) {
         WindowDecision d;
-        if (shm::window_acquire(key, window_seconds, now_us, limit, cost, &d, &t.index)) {
+        t.generation = lookup::current_generation();
+        if (shm::window_acquire(t.generation, key, window_seconds, now_us, limit, cost, &d, &t.index)) {
             t.allowed = d.allowed;
             t.remaining = d.remaining;
             t.reset = d.reset_us;
@@ -88,7 +90,7 @@ Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 
 void finish(spi::Conn& conn, const Ticket& t, bool consume) {
     if (t.where == Where::kSharedMemory) {
         if (!consume && t.allowed && t.cost > 0) {
-            shm::window_release(t.key, t.window_seconds, t.index, t.cost);
+            shm::window_release(t.generation, t.key, t.window_seconds, t.index, t.cost);
         }
         return;
     }

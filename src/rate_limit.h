@@ -23,6 +23,7 @@ struct Ticket {
     int64 remaining;
     TimestampTz reset;
     Where where;  // kNone: could not be enforced here (read-only, table full)
+    Oid generation;
     pg_uuid_t key;
     int32 window_seconds;
     int64 index;

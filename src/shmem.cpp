@@ -27,6 +27,7 @@ constexpr int64 kStaleUs = 10 * 60 * USECS_PER_SEC;
 // Padding-free, so HASH_BLOBS hashes only meaningful bytes.
 struct EntryKey {
     Oid db;
+    Oid generation;  // pk_keys.api_keys's OID when the entry was made
     int32 window_seconds;
     pg_uuid_t key;
 };
@@ -90,10 +91,11 @@ void startup_shmem() {
     LWLockRelease(AddinShmemInitLock);
 }
 
-EntryKey make_key(const pg_uuid_t& key, int32 window_seconds) {
+EntryKey make_key(Oid generation, const pg_uuid_t& key, int32 window_seconds) {
     EntryKey k;
     std::memset(&k, 0, sizeof k);
     k.db = MyDatabaseId;
+    k.generation = generation;
     k.window_seconds = window_seconds;
     k.key = key;
     return k;
@@ -183,9 +185,9 @@ void install_hooks() {
 
 bool available() { return state != nullptr && windows != nullptr; }
 
-bool window_acquire(const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
+bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
                     int64 cost, WindowDecision* out, int64* index_out) {
-    EntryKey k = make_key(key, window_seconds);
+    EntryKey k = make_key(generation, key, window_seconds);
     Entry* e = find_or_create(k, now_us);
     if (!e) return false;
     int64 window_us = static_cast<int64>(window_seconds) * USECS_PER_SEC;
@@ -199,8 +201,8 @@ bool window_acquire(const pg_uuid_t& key, int32 window_seconds, int64 now_us, in
     return true;
 }
 
-void window_release(const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost) {
-    EntryKey k = make_key(key, window_seconds);
+void window_release(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost) {
+    EntryKey k = make_key(generation, key, window_seconds);
     LWLockAcquire(state->lock, LW_SHARED);
     if (auto* e = static_cast<Entry*>(hash_search(windows, &k, HASH_FIND, nullptr))) {
         SpinLockAcquire(&e->mutex);
@@ -210,8 +212,8 @@ void window_release(const pg_uuid_t& key, int32 window_seconds, int64 index, int
     LWLockRelease(state->lock);
 }
 
-bool record_use(const pg_uuid_t& key, int32 window_seconds, TimestampTz now) {
-    EntryKey k = make_key(key, window_seconds);
+bool record_use(Oid generation, const pg_uuid_t& key, int32 window_seconds, TimestampTz now) {
+    EntryKey k = make_key(generation, key, window_seconds);
     bool recorded = false;
     LWLockAcquire(state->lock, LW_SHARED);
     if (auto* e = static_cast<Entry*>(hash_search(windows, &k, HASH_FIND, nullptr))) {
@@ -228,7 +230,7 @@ bool record_use(const pg_uuid_t& key, int32 window_seconds, TimestampTz now) {
     return recorded;
 }
 
-void take_pending(Oid db, PendingUse* uses, int* n_uses, PendingWindow* out_windows,
+void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, PendingWindow* out_windows,
                   int* n_windows, int max) {
     *n_uses = 0;
     *n_windows = 0;
@@ -242,6 +244,10 @@ void take_pending(Oid db, PendingUse* uses, int* n_uses, PendingWindow* out_wind
             break;
         }
         SpinLockAcquire(&e->mutex);
+        if (e->key.generation != generation) {
+            e->pending_requests = 0;
+            e->window_dirty = false;
+        }
         if (e->pending_requests > 0) {
             uses[*n_uses] = PendingUse{e->key.key, e->pending_requests, e->last_used};
             ++*n_uses;

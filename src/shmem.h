@@ -32,16 +32,19 @@ bool available();
 // Takes `cost` slots (0 = check only) of the (database, key, window) counter.
 // Returns false when no entry could be had (table full): the caller falls
 // back to the tables. *index_out receives the fixed-window index used.
-bool window_acquire(const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
+// `generation` is the OID of pk_keys.api_keys in this database: entries made
+// before a DROP + CREATE EXTENSION belong to an older generation and are
+// discarded instead of being written into the new tables.
+bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
                     int64 cost, WindowDecision* out, int64* index_out);
 
 // Gives back slots taken by window_acquire.
-void window_release(const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost);
+void window_release(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost);
 
 // Counts one VALID request of `key` for the flusher (request_count and
 // last_used_at); returns false when the key has no entry (caller writes the
 // table itself).
-bool record_use(const pg_uuid_t& key, int32 window_seconds, TimestampTz now);
+bool record_use(Oid generation, const pg_uuid_t& key, int32 window_seconds, TimestampTz now);
 
 // One pending change for the tables, collected by the flusher.
 struct PendingUse {
@@ -56,9 +59,10 @@ struct PendingWindow {
     int64 count;
 };
 
-// Moves the pending counters of database `db` into the arrays (at most `max`
-// of each); returns how many uses / windows were taken.
-void take_pending(Oid db, PendingUse* uses, int* n_uses, PendingWindow* windows, int* n_windows,
+// Moves the pending counters of database `db` and `generation` into the
+// arrays (at most `max` of each); pending counters of other generations of
+// `db` are discarded.
+void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, PendingWindow* windows, int* n_windows,
                   int max);
 
 // True when database `db` has nothing left to flush; if so (and only then)

@@ -17,13 +17,16 @@ struct Definition {
 // Every name and operator is qualified: the plans must not depend on the
 // caller's search_path.
 const Definition kDefinitions[] = {
-    // kSpendAndCount
+    // kSpendAndCount. The spends re-check revocation, expiry and is_active:
+    // a call that waited for a concurrent change to the key's row sees it.
     {"UPDATE pk_keys.api_keys"
      "   SET remaining = remaining OPERATOR(pg_catalog.-) $2,"
      "       request_count = request_count OPERATOR(pg_catalog.+) 1,"
      "       last_used_at = pg_catalog.now()"
      " WHERE id OPERATOR(pg_catalog.=) $1"
      "   AND (remaining IS NULL OR remaining OPERATOR(pg_catalog.>=) GREATEST($2, 1))"
+     "   AND revoked_at IS NULL AND is_active"
+     "   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
      " RETURNING remaining",
      2,
      {UUIDOID, INT8OID}},
@@ -31,6 +34,8 @@ const Definition kDefinitions[] = {
     {"UPDATE pk_keys.api_keys SET remaining = remaining OPERATOR(pg_catalog.-) $2"
      " WHERE id OPERATOR(pg_catalog.=) $1"
      "   AND remaining OPERATOR(pg_catalog.>=) GREATEST($2, 1)"
+     "   AND revoked_at IS NULL AND is_active"
+     "   AND (expires_at IS NULL OR expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
      " RETURNING remaining",
      2,
      {UUIDOID, INT8OID}},
@@ -39,6 +44,12 @@ const Definition kDefinitions[] = {
      "   SET request_count = request_count OPERATOR(pg_catalog.+) 1,"
      "       last_used_at = GREATEST(last_used_at, pg_catalog.now())"
      " WHERE id OPERATOR(pg_catalog.=) $1",
+     1,
+     {UUIDOID}},
+    // kBalance
+    {"SELECT remaining, revoked_at IS NOT NULL,"
+     "       COALESCE(expires_at OPERATOR(pg_catalog.<=) pg_catalog.now(), false), is_active"
+     "  FROM pk_keys.api_keys WHERE id OPERATOR(pg_catalog.=) $1",
      1,
      {UUIDOID}},
     // kWindowLock: ON CONFLICT DO UPDATE takes the row lock that serialises

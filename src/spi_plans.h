@@ -15,6 +15,7 @@ enum class Stmt {
     kSpendAndCount,    // (id, cost): credits + request_count + last_used_at
     kSpend,            // (id, cost): credits only (counters live in shared memory)
     kCount,            // (id): request_count + last_used_at only
+    kBalance,          // (id): remaining, revoked, expired, active (new snapshot)
     kWindowLock,       // (id, window, start): upsert + lock the current window row
     kWindowPrevious,   // (id, window, start): count of the previous window
     kWindowAdd,        // (id, window, start, n): add to the current window

@@ -84,3 +84,5 @@ SELECT pg_catalog.pg_extension_config_dump('pk_keys.api_keys', '');
 SELECT pg_catalog.pg_extension_config_dump('pk_keys.rate_limit_tracking', '');
 
 REVOKE ALL ON pk_keys.organizations, pk_keys.api_keys, pk_keys.rate_limit_tracking FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION pk_keys.pk_plan_rate_limit(text),
+    pk_keys.organizations_default_rate_limit() FROM PUBLIC;

@@ -40,4 +40,4 @@ SECURITY DEFINER SET search_path = pg_catalog, pk_keys;
 
 REVOKE EXECUTE ON FUNCTION pk_keys.pk_authenticate(text, text[], integer),
     pk_keys.pk_rate_limit_check(uuid, integer, interval, integer),
-    pk_keys.pk_flush() FROM PUBLIC;
+    pk_keys.pk_flush(), pk_keys.pk_shared_memory_enabled() FROM PUBLIC;

@@ -29,7 +29,7 @@ std::optional<Environment> key_environment(std::string_view key) {
 }
 
 namespace {
-// The last of 43 characters carries 2 data bits and 4 zero bits.
+// The last of 43 characters carries 4 data bits and 2 zero bits.
 bool is_canonical_last_char(char c) { return c != '\0' && std::strchr("AEIMQUYcgkosw048", c); }
 }  // namespace
 
