@@ -1,0 +1,73 @@
+# The shared-memory counters: the background flusher writes request_count,
+# last_used_at and window rows at pk_keys.flush_interval, exits when idle,
+# and flushes on clean shutdown. A crash loses at most the unflushed
+# counters; credits and revocations are transactional and never lost.
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = PostgreSQL::Test::Cluster->new('flush');
+$node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pk_keys'\npk_keys.flush_interval = 100");
+$node->start;
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION pk_keys;
+	CREATE TABLE keys AS
+	SELECT k.id, k.full_key
+	FROM pk_keys.pk_org_create('Flush', 'flush@example.com', 'pro') o,
+	     pk_keys.pk_key_create(o.id, remaining => 100) k;});
+
+sub auth_n {
+	my ($n) = @_;
+	$node->safe_psql('postgres',
+		"SELECT (pk_keys.pk_authenticate(full_key)).code FROM keys, generate_series(1, $n)");
+}
+sub counters {
+	return $node->safe_psql('postgres',
+		q{SELECT request_count || ',' || remaining || ',' || (last_used_at IS NOT NULL)
+		  FROM pk_keys.api_keys WHERE id = (SELECT id FROM keys)});
+}
+
+auth_n(5);
+ok($node->poll_query_until('postgres',
+		q{SELECT request_count = 5 FROM pk_keys.api_keys WHERE id = (SELECT id FROM keys)}),
+	'flusher writes request_count within the interval');
+is(counters(), '5,95,true', 'request_count, credits and last_used_at after the flush');
+ok($node->poll_query_until('postgres',
+		q{SELECT count(*) = 1 FROM pk_keys.rate_limit_tracking WHERE api_key_id = (SELECT id FROM keys)}),
+	'window row written');
+ok($node->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'pk_keys flusher'}),
+	'idle flusher exits');
+auth_n(1);
+ok($node->poll_query_until('postgres',
+		q{SELECT request_count = 6 FROM pk_keys.api_keys WHERE id = (SELECT id FROM keys)}),
+	'next request relaunches the flusher');
+
+# Clean shutdown writes what is pending.
+$node->append_conf('postgresql.conf', "pk_keys.flush_interval = '1h'");
+$node->reload;
+usleep(300_000);
+auth_n(3);
+$node->stop('fast');
+$node->start;
+is(counters(), '9,91,true', 'clean shutdown flushed the pending counters');
+
+# A crash loses at most the unflushed counters, never credits or a revocation.
+auth_n(2);
+$node->safe_psql('postgres', q{SELECT pk_keys.pk_key_revoke(id, 'crash test', NULL) FROM keys});
+$node->stop('immediate');
+$node->start;
+my ($count, $remaining) = split /,/, counters();
+ok($count >= 9 && $count <= 11, "after a crash request_count is between 9 and 11 (got $count)");
+is($remaining, '89', 'credits spent before the crash are durable');
+is($node->safe_psql('postgres',
+		q{SELECT code FROM keys, pk_keys.pk_authenticate(full_key)}),
+	'REVOKED', 'revocation survives the crash');
+
+$node->stop;
+done_testing();
