@@ -148,8 +148,12 @@ const char* spend(pk::spi::Conn& conn, const KeyRow& k, int64 cost, bool count_i
 // Rate limit, credits and counters for a key that passed every other check.
 void admit(pk::spi::Conn& conn, KeyRow& k, int64 cost, Row& r) {
     bool writable = can_write();
+    // When nothing can refuse the call after the rate limit (no credits to
+    // spend), shared memory counts it in the same step as the slot.
+    bool nothing_to_spend = !k.has_remaining || (cost == 0 && k.remaining >= 1);
+    TimestampTz record_at = writable && nothing_to_spend ? GetCurrentTransactionStartTimestamp() : 0;
     // One slot per call, whatever the cost.
-    pk::rl::Ticket t = pk::rl::begin(conn, k.id, kAuthWindowSeconds, k.rate_limit, 1, writable);
+    pk::rl::Ticket t = pk::rl::begin(conn, k.id, kAuthWindowSeconds, k.rate_limit, 1, writable, record_at);
     if (!t.allowed) {
         init_row(r, "RATE_LIMITED", writable);
         describe_key(r, k);
@@ -168,7 +172,7 @@ void admit(pk::spi::Conn& conn, KeyRow& k, int64 cost, Row& r) {
     describe_key(r, k);
     if (k.has_remaining) set(r, kRemaining, Int64GetDatum(remaining));
     describe_limit(r, t);
-    if (paid && writable && in_shared &&
+    if (paid && writable && in_shared && !t.recorded &&
         !pk::shm::record_use(t.generation, k.id, kAuthWindowSeconds, GetCurrentTransactionStartTimestamp())) {
         pg_uuid_t id = k.id;
         Datum args[1] = {UUIDPGetDatum(&id)};

@@ -47,13 +47,25 @@ void handle_sigterm(SIGNAL_ARGS) {
     errno = save_errno;
 }
 
+// Updates only the key rows it can lock at once (SKIP LOCKED): the flusher
+// never waits behind an application's transaction, nor queues other sessions
+// behind itself. Returns the positions (1-based) of the keys it skipped.
 const char* const kFlushUses =
-    "UPDATE pk_keys.api_keys AS k"
-    "   SET request_count = k.request_count OPERATOR(pg_catalog.+) d.n,"
-    "       last_used_at = GREATEST(k.last_used_at, d.t)"
-    "  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]), pg_catalog.unnest($2::pg_catalog.int8[]),"
-    "                 pg_catalog.unnest($3::pg_catalog.timestamptz[])) AS d(id, n, t)"
-    " WHERE k.id OPERATOR(pg_catalog.=) d.id";
+    "WITH d AS ("
+    "  SELECT * FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.uuid[]),"
+    "                           pg_catalog.unnest($2::pg_catalog.int8[]),"
+    "                           pg_catalog.unnest($3::pg_catalog.timestamptz[]))"
+    "         WITH ORDINALITY AS d(id, n, t, i)),"
+    " l AS (SELECT k.id FROM pk_keys.api_keys AS k JOIN d ON k.id OPERATOR(pg_catalog.=) d.id"
+    "       FOR NO KEY UPDATE OF k SKIP LOCKED),"
+    " u AS (UPDATE pk_keys.api_keys AS k"
+    "          SET request_count = k.request_count OPERATOR(pg_catalog.+) d.n,"
+    "              last_used_at = GREATEST(k.last_used_at, d.t)"
+    "         FROM d JOIN l ON l.id OPERATOR(pg_catalog.=) d.id"
+    "        WHERE k.id OPERATOR(pg_catalog.=) d.id RETURNING k.id)"
+    "SELECT d.i FROM d"
+    " WHERE NOT EXISTS (SELECT 1 FROM l WHERE l.id OPERATOR(pg_catalog.=) d.id)"
+    "   AND EXISTS (SELECT 1 FROM pk_keys.api_keys AS x WHERE x.id OPERATOR(pg_catalog.=) d.id)";
 
 const char* const kFlushWindows =
     "INSERT INTO pk_keys.rate_limit_tracking AS r"
@@ -77,7 +89,7 @@ Datum array_of(Datum* elems, int n, Oid type, int len, bool byval, char align) {
 using pk::shm::PendingUse;
 using pk::shm::PendingWindow;
 
-void run_uses(const PendingUse* uses, int n) {
+void run_uses(Oid generation, const PendingUse* uses, int n) {
     if (n == 0) return;
     Datum* ids = static_cast<Datum*>(palloc(sizeof(Datum) * n));
     Datum* counts = static_cast<Datum*>(palloc(sizeof(Datum) * n));
@@ -92,6 +104,11 @@ void run_uses(const PendingUse* uses, int n) {
                      array_of(counts, n, INT8OID, 8, true, TYPALIGN_DOUBLE),
                      array_of(times, n, TIMESTAMPTZOID, 8, true, TYPALIGN_DOUBLE)};
     SPI_execute_with_args(kFlushUses, 3, types, args, nullptr, false, 0);
+    for (uint64 r = 0; r < SPI_processed; ++r) {
+        bool isnull = false;
+        int64 i = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+        if (!isnull && i >= 1 && i <= n) pk::shm::restore_use(generation, uses[i - 1]);
+    }
 }
 
 void run_windows(const PendingWindow* w, int n) {
@@ -124,7 +141,7 @@ int take_and_write(PendingUse* uses, PendingWindow* w) {
     Oid generation = pk::lookup::lookup_generation();
     pk::shm::take_pending(MyDatabaseId, generation, uses, &n_uses, w, &n_windows, kBatch);
     if (OidIsValid(generation)) {
-        run_uses(uses, n_uses);
+        run_uses(generation, uses, n_uses);
         run_windows(w, n_windows);
     }
     return Max(n_uses, n_windows);

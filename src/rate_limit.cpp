@@ -62,13 +62,16 @@ void table_begin(spi::Conn& conn, Ticket& t, int64 now_us, int64 limit) {
 
 }  // namespace
 
-Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write) {
+Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost,
+             bool can_write, TimestampTz record_at) {
     Ticket t = make_ticket(key, window_seconds, cost);
     int64 now_us = GetCurrentTimestamp();
     if (shm::available()) {
         WindowDecision d;
         t.generation = lookup::current_generation();
-        if (shm::window_acquire(t.generation, key, window_seconds, now_us, limit, cost, &d, &t.index)) {
+        if (shm::window_acquire(t.generation, key, window_seconds, now_us, limit, cost, record_at, &d,
+                                &t.index)) {
+            t.recorded = d.allowed && record_at != 0;
             t.allowed = d.allowed;
             t.remaining = d.remaining;
             t.reset = d.reset_us;

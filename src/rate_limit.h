@@ -29,13 +29,17 @@ struct Ticket {
     int64 index;
     int64 cost;
     TimestampTz window_start;
+    bool recorded;  // the request was also counted in shared memory
 };
 
 // Decides `cost` slots (0 = check only) under `limit`. In shared memory the
 // slots are taken at once; in the table the row stays locked and nothing is
 // added until finish(). `can_write` is false on a standby or in a read-only
 // transaction.
-Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost, bool can_write);
+// When record_at is not 0 and the slots are taken in shared memory, the
+// request is counted there too (Ticket::recorded).
+Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost,
+             bool can_write, TimestampTz record_at = 0);
 
 // Keeps (consume = true) or gives back the slots decided by begin().
 void finish(spi::Conn& conn, const Ticket& t, bool consume);

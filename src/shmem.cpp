@@ -150,6 +150,9 @@ Entry* find_or_create(const EntryKey& k, int64 now_us) {
     return e;
 }
 
+// This backend's slot (a backend stays in one database; slots are never freed).
+DbSlot* my_db_slot = nullptr;
+
 DbSlot* db_slot(Oid db, bool create) {
     DbSlot* result = nullptr;
     SpinLockAcquire(&state->db_mutex);
@@ -167,7 +170,8 @@ DbSlot* db_slot(Oid db, bool create) {
 
 // Starts this database's flusher unless one is running.
 void ensure_flusher() {
-    DbSlot* slot = db_slot(MyDatabaseId, true);
+    if (!my_db_slot) my_db_slot = db_slot(MyDatabaseId, true);
+    DbSlot* slot = my_db_slot;
     if (!slot || pg_atomic_read_u32(&slot->flusher_running) == 1) return;
     uint32 expected = 0;
     if (!pg_atomic_compare_exchange_u32(&slot->flusher_running, &expected, 1)) return;
@@ -185,8 +189,9 @@ void install_hooks() {
 
 bool available() { return state != nullptr && windows != nullptr; }
 
-bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
-                    int64 cost, WindowDecision* out, int64* index_out) {
+bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us,
+                    int64 limit, int64 cost, TimestampTz record_at, WindowDecision* out,
+                    int64* index_out) {
     EntryKey k = make_key(generation, key, window_seconds);
     Entry* e = find_or_create(k, now_us);
     if (!e) return false;
@@ -194,9 +199,15 @@ bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
     SpinLockAcquire(&e->mutex);
     *out = pk::window_acquire(e->window, now_us, window_us, limit, cost);
     *index_out = e->window.cur_index;
+    bool record = out->allowed && record_at != 0;
     if (out->allowed && cost > 0) e->window_dirty = true;
+    if (record) {
+        e->pending_requests += 1;
+        if (record_at > e->last_used) e->last_used = record_at;
+    }
     e->touched_us = now_us;
     SpinLockRelease(&e->mutex);
+    if (record) ensure_flusher();  // under the lock: see record_use()
     LWLockRelease(state->lock);
     return true;
 }
@@ -249,7 +260,8 @@ void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, Pending
             e->window_dirty = false;
         }
         if (e->pending_requests > 0) {
-            uses[*n_uses] = PendingUse{e->key.key, e->pending_requests, e->last_used};
+            uses[*n_uses] = PendingUse{e->key.key, e->key.window_seconds, e->pending_requests,
+                                       e->last_used};
             ++*n_uses;
             e->pending_requests = 0;
             e->last_used = 0;
@@ -260,6 +272,18 @@ void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, Pending
             ++*n_windows;
             e->window_dirty = false;
         }
+        SpinLockRelease(&e->mutex);
+    }
+    LWLockRelease(state->lock);
+}
+
+void restore_use(Oid generation, const PendingUse& use) {
+    EntryKey k = make_key(generation, use.key, use.window_seconds);
+    LWLockAcquire(state->lock, LW_SHARED);
+    if (auto* e = static_cast<Entry*>(hash_search(windows, &k, HASH_FIND, nullptr))) {
+        SpinLockAcquire(&e->mutex);
+        e->pending_requests += use.requests;
+        if (use.last_used > e->last_used) e->last_used = use.last_used;
         SpinLockRelease(&e->mutex);
     }
     LWLockRelease(state->lock);

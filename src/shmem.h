@@ -35,8 +35,11 @@ bool available();
 // `generation` is the OID of pk_keys.api_keys in this database: entries made
 // before a DROP + CREATE EXTENSION belong to an older generation and are
 // discarded instead of being written into the new tables.
-bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us, int64 limit,
-                    int64 cost, WindowDecision* out, int64* index_out);
+// When record_at is not 0 and the slots are taken, the request is also
+// counted for the flusher as record_use() would (one lock round trip less).
+bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us,
+                    int64 limit, int64 cost, TimestampTz record_at, WindowDecision* out,
+                    int64* index_out);
 
 // Gives back slots taken by window_acquire.
 void window_release(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost);
@@ -49,9 +52,14 @@ bool record_use(Oid generation, const pg_uuid_t& key, int32 window_seconds, Time
 // One pending change for the tables, collected by the flusher.
 struct PendingUse {
     pg_uuid_t key;
+    int32 window_seconds;  // of the entry that counted them
     int64 requests;
     TimestampTz last_used;
 };
+
+// Puts counters taken by take_pending() back (the flusher could not write
+// them without waiting for a row lock).
+void restore_use(Oid generation, const PendingUse& use);
 struct PendingWindow {
     pg_uuid_t key;
     int32 window_seconds;

@@ -12,7 +12,8 @@ use Time::HiRes qw(usleep);
 
 my $node = PostgreSQL::Test::Cluster->new('flush');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pk_keys'\npk_keys.flush_interval = 100");
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'pk_keys'\npk_keys.flush_interval = 100\nmax_prepared_transactions = 2");
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION pk_keys;
@@ -48,6 +49,32 @@ ok($node->poll_query_until('postgres',
 		q{SELECT request_count = 6 FROM pk_keys.api_keys WHERE id = (SELECT id FROM keys)}),
 	'next request relaunches the flusher');
 
+# A key row locked by another transaction is skipped, not waited for: the
+# other keys are written meanwhile, and the locked one once it is free.
+$node->safe_psql('postgres', q{
+	CREATE TABLE other_key AS SELECT k.id, k.full_key
+	FROM pk_keys.pk_org_get_by_slug('flush') o, pk_keys.pk_key_create(o.id) k;
+	BEGIN;
+	SELECT 1 FROM pk_keys.api_keys WHERE id = (SELECT id FROM other_key) FOR UPDATE;
+	PREPARE TRANSACTION 'hold_key_row';});
+auth_n(2);
+$node->safe_psql('postgres',
+	'SELECT (pk_keys.pk_authenticate(full_key)).code FROM other_key, generate_series(1, 2)');
+ok($node->poll_query_until('postgres',
+		q{SELECT request_count = 8 FROM pk_keys.api_keys WHERE id = (SELECT id FROM keys)}),
+	'the unlocked key is flushed while another is locked');
+is($node->safe_psql('postgres', q{
+		SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+		WHERE a.backend_type = 'pk_keys flusher' AND NOT l.granted}),
+	'0', 'the flusher does not wait for the row lock');
+is($node->safe_psql('postgres',
+		q{SELECT request_count FROM pk_keys.api_keys WHERE id = (SELECT id FROM other_key)}),
+	'0', 'the locked key is not written while locked');
+$node->safe_psql('postgres', q{COMMIT PREPARED 'hold_key_row'});
+ok($node->poll_query_until('postgres',
+		q{SELECT request_count = 2 FROM pk_keys.api_keys WHERE id = (SELECT id FROM other_key)}),
+	'the locked key is flushed once free');
+
 # Clean shutdown writes what is pending.
 $node->append_conf('postgresql.conf', "pk_keys.flush_interval = '1h'");
 $node->reload;
@@ -55,7 +82,7 @@ usleep(300_000);
 auth_n(3);
 $node->stop('fast');
 $node->start;
-is(counters(), '9,91,true', 'clean shutdown flushed the pending counters');
+is(counters(), '11,89,true', 'clean shutdown flushed the pending counters');
 
 # A crash loses at most the unflushed counters, never credits or a revocation.
 auth_n(2);
@@ -63,8 +90,8 @@ $node->safe_psql('postgres', q{SELECT pk_keys.pk_key_revoke(id, 'crash test', NU
 $node->stop('immediate');
 $node->start;
 my ($count, $remaining) = split /,/, counters();
-ok($count >= 9 && $count <= 11, "after a crash request_count is between 9 and 11 (got $count)");
-is($remaining, '89', 'credits spent before the crash are durable');
+ok($count >= 11 && $count <= 13, "after a crash request_count is between 11 and 13 (got $count)");
+is($remaining, '87', 'credits spent before the crash are durable');
 is($node->safe_psql('postgres',
 		q{SELECT code FROM keys, pk_keys.pk_authenticate(full_key)}),
 	'REVOKED', 'revocation survives the crash');
