@@ -180,8 +180,9 @@ void admit(pk::spi::Conn& conn, KeyRow& k, int64 cost, Row& r) {
     }
 }
 
-// Everything after the key is well formed and hashed.
-void authenticate_hashed(FunctionCallInfo fcinfo, const char* hash_hex, Datum scopes, int64 cost) {
+// Everything after the key is well formed and hashed; returns the row.
+Datum authenticate_hashed(FunctionCallInfo fcinfo, const char* hash_hex, Datum scopes, int64 cost) {
+    MemoryContext entry_cxt = CurrentMemoryContext;
     Row r;
     KeyRow k;
     pk::spi::Conn conn = {false};
@@ -193,8 +194,10 @@ void authenticate_hashed(FunctionCallInfo fcinfo, const char* hash_hex, Datum sc
     } else {
         admit(conn, k, cost, r);
     }
-    pk::pg::return_one_row(fcinfo, r.values, r.nulls);
+    // Formed in the entry context: SPI's memory goes away at close.
+    Datum row = pk::pg::one_row_result(fcinfo, entry_cxt, r.values, r.nulls);
     pk::spi::close(conn);
+    return row;
 }
 
 int64 cost_arg(FunctionCallInfo fcinfo, int n) {
@@ -208,6 +211,7 @@ int64 cost_arg(FunctionCallInfo fcinfo, int n) {
 
 // pk_authenticate(key text, required_scopes text[] DEFAULT '{}', cost integer DEFAULT 1)
 PK_FUNCTION(pk_authenticate) {
+    if (!pk::pg::one_row_pending(fcinfo)) return (Datum)0;
     int64 cost = cost_arg(fcinfo, 2);
     char hash_hex[65];
     bool well_formed = false;
@@ -220,17 +224,16 @@ PK_FUNCTION(pk_authenticate) {
     if (!well_formed) {
         Row r;
         init_row(r, "MALFORMED", can_write());
-        pk::pg::return_one_row(fcinfo, r.values, r.nulls);
-        return (Datum)0;
+        return pk::pg::one_row_result(fcinfo, CurrentMemoryContext, r.values, r.nulls);
     }
     hash_hex[64] = '\0';
     Datum scopes = PG_ARGISNULL(1) ? PointerGetDatum(construct_empty_array(TEXTOID)) : PG_GETARG_DATUM(1);
-    authenticate_hashed(fcinfo, hash_hex, scopes, cost);
-    return (Datum)0;
+    return authenticate_hashed(fcinfo, hash_hex, scopes, cost);
 }
 
 // pk_rate_limit_check(key_id uuid, lim integer, window_size interval DEFAULT '1 minute', cost integer DEFAULT 1)
 PK_FUNCTION(pk_rate_limit_check) {
+    if (!pk::pg::one_row_pending(fcinfo)) return (Datum)0;
     pk::pg::require_arg(fcinfo, 0, "key_id");
     pk::pg::require_arg(fcinfo, 1, "lim");
     pk::pg::require_arg(fcinfo, 2, "window_size");
@@ -245,6 +248,7 @@ PK_FUNCTION(pk_rate_limit_check) {
     }
     pg_uuid_t key;
     memcpy(&key, PG_GETARG_UUID_P(0), sizeof key);
+    MemoryContext entry_cxt = CurrentMemoryContext;
     pk::spi::Conn conn = {false};
     pk::rl::Ticket t = pk::rl::begin(conn, key, static_cast<int32>(window_us / USECS_PER_SEC), lim, cost, can_write());
     pk::rl::finish(conn, t, t.allowed);
@@ -252,9 +256,9 @@ PK_FUNCTION(pk_rate_limit_check) {
                        Int32GetDatum(static_cast<int32>(Min(t.remaining, (int64)PG_INT32_MAX))),
                        TimestampTzGetDatum(t.reset)};
     bool nulls[3] = {false, false, false};
-    pk::pg::return_one_row(fcinfo, values, nulls);
+    Datum row = pk::pg::one_row_result(fcinfo, entry_cxt, values, nulls);
     pk::spi::close(conn);
-    return (Datum)0;
+    return row;
 }
 
 // pk_shared_memory_enabled(): true when the shared-memory paths are in use.

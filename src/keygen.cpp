@@ -35,6 +35,7 @@ void hash_key_utf8(std::string_view key, char* out) {
 
 // pk_generate_key(environment text DEFAULT 'live'): one new key row.
 PK_FUNCTION(pk_generate_key) {
+    if (!pk::pg::one_row_pending(fcinfo)) return (Datum)0;
     pk::pg::require_arg(fcinfo, 0, "environment");
     auto env = pk::parse_environment(pk::pg::text_arg(fcinfo, 0));
     if (!env) {
@@ -42,14 +43,14 @@ PK_FUNCTION(pk_generate_key) {
                         "invalid environment: must be 'live' or 'test'");
     }
     pk::GeneratedKey k = pk::generate_key(*env);
-    pk::pg::guard([&] {
+    Datum row = pk::pg::guard([&] {
         Datum values[4] = {pk::pg::text_datum(k.full_key), pk::pg::text_datum(k.key_hash),
                            pk::pg::text_datum(k.key_hint), pk::pg::text_datum(k.key_prefix)};
         bool nulls[4] = {false, false, false, false};
-        pk::pg::return_one_row(fcinfo, values, nulls);
+        return pk::pg::one_row_result(fcinfo, CurrentMemoryContext, values, nulls);
     });
     OPENSSL_cleanse(k.full_key.data(), k.full_key.size());
-    return (Datum)0;
+    return row;
 }
 
 // pk_validate_key_format(key text): prefix, length and character set.

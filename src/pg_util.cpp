@@ -5,7 +5,9 @@
 extern "C" {
 #include "funcapi.h"
 #include "utils/builtins.h"
-#include "utils/tuplestore.h"
+#include "access/htup_details.h"
+#include "executor/executor.h"
+#include "utils/memutils.h"
 }
 
 namespace pk::pg {
@@ -25,10 +27,70 @@ Datum text_datum(std::string_view s) {
     return PointerGetDatum(cstring_to_text_with_len(s.data(), static_cast<int>(s.size())));
 }
 
-void return_one_row(FunctionCallInfo fcinfo, Datum* values, bool* nulls) {
-    InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+namespace {
+
+// Per-call-site state, in the FmgrInfo's memory context.
+struct OneRowState {
+    TupleDesc desc;  // blessed result descriptor, built once
+    bool returned;   // the row of the current set was produced
+    ExprContext* econtext;
+};
+
+void reset_one_row(Datum arg) {
+    reinterpret_cast<OneRowState*>(DatumGetPointer(arg))->returned = false;
+}
+
+ReturnSetInfo* value_per_call_rsinfo(FunctionCallInfo fcinfo) {
     auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
-    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    if (!rsinfo || !IsA(rsinfo, ReturnSetInfo) || !(rsinfo->allowedModes & SFRM_ValuePerCall)) {
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("set-valued function called in context that cannot accept a set")));
+    }
+    return rsinfo;
+}
+
+OneRowState* one_row_state(FunctionCallInfo fcinfo) {
+    auto* st = static_cast<OneRowState*>(fcinfo->flinfo->fn_extra);
+    if (!st) {
+        MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+        st = static_cast<OneRowState*>(palloc0(sizeof(OneRowState)));
+        TupleDesc desc;
+        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) {
+            elog(ERROR, "pk_keys: function must return a composite row");
+        }
+        st->desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+        MemoryContextSwitchTo(old);
+        fcinfo->flinfo->fn_extra = st;
+    }
+    return st;
+}
+
+}  // namespace
+
+bool one_row_pending(FunctionCallInfo fcinfo) {
+    ReturnSetInfo* rsinfo = value_per_call_rsinfo(fcinfo);
+    OneRowState* st = one_row_state(fcinfo);
+    rsinfo->returnMode = SFRM_ValuePerCall;
+    if (!st->returned) return true;
+    st->returned = false;
+    UnregisterExprContextCallback(st->econtext, reset_one_row, PointerGetDatum(st));
+    rsinfo->isDone = ExprEndResult;
+    fcinfo->isnull = true;
+    return false;
+}
+
+Datum one_row_result(FunctionCallInfo fcinfo, MemoryContext cxt, Datum* values, bool* nulls) {
+    auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    OneRowState* st = one_row_state(fcinfo);
+    MemoryContext old = MemoryContextSwitchTo(cxt);
+    HeapTuple tuple = heap_form_tuple(st->desc, values, nulls);
+    MemoryContextSwitchTo(old);
+    // Marked only once the row exists: an ERROR before this leaves no state.
+    st->returned = true;
+    st->econtext = rsinfo->econtext;
+    RegisterExprContextCallback(st->econtext, reset_one_row, PointerGetDatum(st));
+    rsinfo->isDone = ExprMultipleResult;
+    return HeapTupleGetDatum(tuple);
 }
 
 }  // namespace pk::pg

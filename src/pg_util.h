@@ -18,8 +18,17 @@ void require_arg(FunctionCallInfo fcinfo, int n, const char* name);
 // pk::pg::guard() or from a frame that holds no C++ object with a destructor.
 Datum text_datum(std::string_view s);
 
-// Returns one row (values/nulls in the function's declared result columns)
-// from a set-returning function in materialize mode.
-void return_one_row(FunctionCallInfo fcinfo, Datum* values, bool* nulls);
+// One-row set-returning functions in value-per-call mode (no tuplestore).
+// An entry point starts with
+//     if (!pk::pg::one_row_pending(fcinfo)) return (Datum)0;
+// and ends with
+//     return pk::pg::one_row_result(fcinfo, cxt, values, nulls);
+// The first call of each set produces the row, the second ends the set; a
+// rescan of the calling expression (a callback) starts over.
+bool one_row_pending(FunctionCallInfo fcinfo);
+
+// Forms the row (in memory context cxt: the one current at entry, if the
+// values live in SPI memory) and marks it returned.
+Datum one_row_result(FunctionCallInfo fcinfo, MemoryContext cxt, Datum* values, bool* nulls);
 
 }  // namespace pk::pg

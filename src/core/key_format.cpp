@@ -44,7 +44,7 @@ bool is_valid_key(std::string_view key) {
 
 GeneratedKey generate_key(Environment env) {
     std::array<std::uint8_t, kTokenBytes> bytes{};
-    random_bytes(bytes.data(), bytes.size());
+    random_bytes_pooled(bytes.data(), bytes.size());
     GeneratedKey k;
     k.key_prefix = key_prefix(env);
     k.full_key = k.key_prefix + base64url_encode(bytes.data(), bytes.size());
