@@ -1,0 +1,2 @@
+-- the floor: the cheapest statement a client can send
+SELECT 1;
