@@ -15,7 +15,7 @@ namespace pk {
 
 namespace settings {
 int max_tracked_windows = 100000;
-int flush_interval_ms = 1000;
+int flush_interval_ms = 10000;
 }  // namespace settings
 
 // Only a preloading postmaster may define a PGC_POSTMASTER setting.
@@ -34,7 +34,7 @@ void module_init() {
         "pk_keys.flush_interval",
         "How often request_count, last_used_at and window rows are written to the tables.",
         "A crash can lose at most this much of those counters; never credits or revocations.",
-        &settings::flush_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
+        &settings::flush_interval_ms, 10000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
     MarkGUCPrefixReserved("pk_keys");
     if (process_shared_preload_libraries_in_progress) shm::install_hooks();

@@ -242,7 +242,7 @@ bool record_use(Oid generation, const pg_uuid_t& key, int32 window_seconds, Time
 }
 
 void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, PendingWindow* out_windows,
-                  int* n_windows, int max) {
+                  int* n_windows, int max, bool with_windows) {
     *n_uses = 0;
     *n_windows = 0;
     LWLockAcquire(state->lock, LW_SHARED);
@@ -266,7 +266,7 @@ void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, Pending
             e->pending_requests = 0;
             e->last_used = 0;
         }
-        if (e->window_dirty) {
+        if (with_windows && e->window_dirty) {
             out_windows[*n_windows] = PendingWindow{e->key.key, e->key.window_seconds,
                                                     e->window.cur_index, e->window.cur_count};
             ++*n_windows;

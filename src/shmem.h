@@ -68,10 +68,10 @@ struct PendingWindow {
 };
 
 // Moves the pending counters of database `db` and `generation` into the
-// arrays (at most `max` of each); pending counters of other generations of
-// `db` are discarded.
-void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, PendingWindow* windows, int* n_windows,
-                  int max);
+// arrays (at most `max` of each; windows only when with_windows); pending
+// counters of other generations of `db` are discarded.
+void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, PendingWindow* windows,
+                  int* n_windows, int max, bool with_windows);
 
 // True when database `db` has nothing left to flush; if so (and only then)
 // marks its flusher as stopped, atomically with the check.

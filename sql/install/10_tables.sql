@@ -47,7 +47,11 @@ CREATE TABLE pk_keys.api_keys (
     name                  text,
     key_prefix            text        NOT NULL CHECK (key_prefix IN ('pk_live_', 'pk_test_')),
     key_hash              text        COLLATE "C" NOT NULL UNIQUE
-                          CHECK (key_hash OPERATOR(pg_catalog.~) '^[0-9a-f]{64}$'),
+                          -- 64 lower-case hex digits; ltrim instead of a regular
+                          -- expression, which every UPDATE of a key row (request
+                          -- counts, credits) would otherwise run again
+                          CHECK (pg_catalog.octet_length(key_hash) = 64 AND
+                                 pg_catalog.ltrim(key_hash, '0123456789abcdef') = ''),
     key_hint              text        NOT NULL CHECK (pg_catalog.length(key_hint) = 4),
     environment           text        NOT NULL CHECK (environment IN ('live', 'test')),
     scopes                text[]      NOT NULL DEFAULT '{}',
@@ -65,7 +69,10 @@ CREATE TABLE pk_keys.api_keys (
     revoked_reason        text,
     CONSTRAINT api_keys_prefix_matches_environment
         CHECK (key_prefix OPERATOR(pg_catalog.=) ('pk_' OPERATOR(pg_catalog.||) environment OPERATOR(pg_catalog.||) '_'))
-);
+) WITH (fillfactor = 80);
+-- fillfactor 80 leaves room on each page so the frequent updates of
+-- request_count, last_used_at and remaining (none indexed) stay HOT updates
+-- that touch no index.
 CREATE INDEX api_keys_organization_idx ON pk_keys.api_keys (organization_id, created_at);
 CREATE INDEX api_keys_expires_at_idx ON pk_keys.api_keys (expires_at) WHERE expires_at IS NOT NULL;
 
