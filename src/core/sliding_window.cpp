@@ -1,15 +1,33 @@
 #include "sliding_window.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace pk {
 
 namespace {
+
+// Exact arithmetic: counts are scaled by the window length in microseconds,
+// so "prev * (1 - elapsed / W) + cur" becomes prev * (W - elapsed) + cur * W,
+// an integer (128 bits: W can be years of microseconds, counts billions).
+using Wide = __int128;
+
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     std::int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
+
+Wide ceil_div(Wide a, Wide b) { return a <= 0 ? 0 : (a + b - 1) / b; }
+
+std::int64_t elapsed_in_window(const WindowState& s, std::int64_t now_us, std::int64_t window_us) {
+    return std::clamp<std::int64_t>(now_us - s.cur_index * window_us, 0, window_us);
+}
+
+// The weighted count of the sliding window ending at now_us, times window_us.
+Wide scaled_estimate(const WindowState& s, std::int64_t now_us, std::int64_t window_us) {
+    std::int64_t elapsed = elapsed_in_window(s, now_us, window_us);
+    return Wide(s.prev_count) * (window_us - elapsed) + Wide(s.cur_count) * window_us;
+}
+
 }  // namespace
 
 void window_advance(WindowState& s, std::int64_t now_us, std::int64_t window_us) {
@@ -20,25 +38,19 @@ void window_advance(WindowState& s, std::int64_t now_us, std::int64_t window_us)
     s.cur_index = index;
 }
 
-double window_estimate(const WindowState& s, std::int64_t now_us, std::int64_t window_us) {
-    double elapsed = static_cast<double>(now_us - s.cur_index * window_us) / window_us;
-    elapsed = std::clamp(elapsed, 0.0, 1.0);
-    return static_cast<double>(s.prev_count) * (1.0 - elapsed) + static_cast<double>(s.cur_count);
-}
-
 WindowDecision window_acquire(WindowState& s, std::int64_t now_us, std::int64_t window_us,
                               std::int64_t limit, std::int64_t cost) {
     window_advance(s, now_us, window_us);
-    double used = window_estimate(s, now_us, window_us);
+    Wide used = scaled_estimate(s, now_us, window_us);
+    Wide capacity = Wide(limit) * window_us;
+    Wide needed = Wide(cost > 0 ? cost : 1) * window_us;
     WindowDecision d;
-    double needed = static_cast<double>(cost > 0 ? cost : 1);
-    d.allowed = used + needed <= static_cast<double>(limit);
+    d.allowed = used + needed <= capacity;
     if (d.allowed && cost > 0) {
         s.cur_count += cost;
-        used += static_cast<double>(cost);
+        used += Wide(cost) * window_us;
     }
-    double left = std::floor(static_cast<double>(limit) - used + 1e-9);
-    d.remaining = left > 0 ? static_cast<std::int64_t>(left) : 0;
+    d.remaining = used >= capacity ? 0 : static_cast<std::int64_t>((capacity - used) / window_us);
     d.reset_us = window_next_slot_us(s, now_us, window_us, limit);
     return d;
 }
@@ -55,18 +67,18 @@ std::int64_t window_next_slot_us(const WindowState& s, std::int64_t now_us,
                                  std::int64_t window_us, std::int64_t limit) {
     std::int64_t start = s.cur_index * window_us;
     std::int64_t end = start + window_us;
-    double room = static_cast<double>(limit) - 1.0;  // estimate must fall to this
     if (limit <= 0) return end;
-    if (window_estimate(s, now_us, window_us) <= room) return end;
-    double w = static_cast<double>(window_us);
-    if (static_cast<double>(s.cur_count) <= room && s.prev_count > 0) {
-        // Within this window: prev * (1 - f) + cur <= room.
-        double f = 1.0 - (room - static_cast<double>(s.cur_count)) / static_cast<double>(s.prev_count);
-        return start + static_cast<std::int64_t>(std::ceil(f * w));
+    // A request of cost 1 fits when the estimate is at most room = limit - 1.
+    Wide room = Wide(limit - 1) * window_us;
+    if (scaled_estimate(s, now_us, window_us) <= room) return end;
+    if (s.cur_count <= limit - 1 && s.prev_count > 0) {
+        // Within this window: prev * (W - x) + cur * W <= room * W.
+        Wide excess = Wide(s.prev_count) * window_us - (room - Wide(s.cur_count) * window_us);
+        return start + static_cast<std::int64_t>(ceil_div(excess, s.prev_count));
     }
-    // In the next window this window's count decays: cur * (1 - f) <= room.
-    double f = 1.0 - room / static_cast<double>(s.cur_count);
-    return end + static_cast<std::int64_t>(std::ceil(f * w));
+    // In the next window this window's count decays: cur * (W - x) <= room * W.
+    Wide excess = Wide(s.cur_count) * window_us - room;
+    return end + static_cast<std::int64_t>(ceil_div(excess, s.cur_count));
 }
 
 }  // namespace pk

@@ -27,9 +27,6 @@ struct WindowDecision {
 // microseconds, window_us > 0).
 void window_advance(WindowState& s, std::int64_t now_us, std::int64_t window_us);
 
-// The weighted count of the sliding window ending at now_us (state advanced).
-double window_estimate(const WindowState& s, std::int64_t now_us, std::int64_t window_us);
-
 // Decides one request of `cost` slots against `limit` (both >= 0); consumes
 // the slots only when allowed. cost 0 asks whether one more request would fit
 // and consumes nothing.
