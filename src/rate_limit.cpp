@@ -70,8 +70,7 @@ Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 
         WindowDecision d;
         t.generation = lookup::current_generation();
         if (shm::window_acquire(t.generation, key, window_seconds, now_us, limit, cost, record_at, &d,
-                                &t.index)) {
-            t.recorded = d.allowed && record_at != 0;
+                                &t.index, &t.recorded)) {
             t.allowed = d.allowed;
             t.remaining = d.remaining;
             t.reset = d.reset_us;

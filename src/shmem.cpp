@@ -169,9 +169,15 @@ DbSlot* db_slot(Oid db, bool create) {
 }
 
 // Starts this database's flusher unless one is running.
-void ensure_flusher() {
+// This database's slot, or nullptr when every slot is taken by others (then
+// nothing may be deferred to a flusher: callers write the tables).
+DbSlot* my_slot() {
     if (!my_db_slot) my_db_slot = db_slot(MyDatabaseId, true);
-    DbSlot* slot = my_db_slot;
+    return my_db_slot;
+}
+
+void ensure_flusher() {
+    DbSlot* slot = my_slot();
     if (!slot || pg_atomic_read_u32(&slot->flusher_running) == 1) return;
     uint32 expected = 0;
     if (!pg_atomic_compare_exchange_u32(&slot->flusher_running, &expected, 1)) return;
@@ -191,7 +197,7 @@ bool available() { return state != nullptr && windows != nullptr; }
 
 bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us,
                     int64 limit, int64 cost, TimestampTz record_at, WindowDecision* out,
-                    int64* index_out) {
+                    int64* index_out, bool* recorded_out) {
     EntryKey k = make_key(generation, key, window_seconds);
     Entry* e = find_or_create(k, now_us);
     if (!e) return false;
@@ -199,7 +205,7 @@ bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
     SpinLockAcquire(&e->mutex);
     *out = pk::window_acquire(e->window, now_us, window_us, limit, cost);
     *index_out = e->window.cur_index;
-    bool record = out->allowed && record_at != 0;
+    bool record = out->allowed && record_at != 0 && my_slot() != nullptr;
     if (out->allowed && cost > 0) e->window_dirty = true;
     if (record) {
         e->pending_requests += 1;
@@ -208,6 +214,7 @@ bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
     e->touched_us = now_us;
     SpinLockRelease(&e->mutex);
     if (record) ensure_flusher();  // under the lock: see record_use()
+    *recorded_out = record;
     LWLockRelease(state->lock);
     return true;
 }
@@ -224,6 +231,7 @@ void window_release(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
 }
 
 bool record_use(Oid generation, const pg_uuid_t& key, int32 window_seconds, TimestampTz now) {
+    if (!my_slot()) return false;
     EntryKey k = make_key(generation, key, window_seconds);
     bool recorded = false;
     LWLockAcquire(state->lock, LW_SHARED);

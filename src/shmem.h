@@ -36,17 +36,18 @@ bool available();
 // before a DROP + CREATE EXTENSION belong to an older generation and are
 // discarded instead of being written into the new tables.
 // When record_at is not 0 and the slots are taken, the request is also
-// counted for the flusher as record_use() would (one lock round trip less).
+// counted for the flusher as record_use() would (one lock round trip less);
+// *recorded_out says whether it was.
 bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us,
                     int64 limit, int64 cost, TimestampTz record_at, WindowDecision* out,
-                    int64* index_out);
+                    int64* index_out, bool* recorded_out);
 
 // Gives back slots taken by window_acquire.
 void window_release(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost);
 
 // Counts one VALID request of `key` for the flusher (request_count and
-// last_used_at); returns false when the key has no entry (caller writes the
-// table itself).
+// last_used_at); returns false when the key has no entry or no flusher can
+// serve this database (the caller writes the table itself).
 bool record_use(Oid generation, const pg_uuid_t& key, int32 window_seconds, TimestampTz now);
 
 // One pending change for the tables, collected by the flusher.
