@@ -40,6 +40,17 @@ SELECT a.code, a.remaining FROM k, pk_keys.pk_authenticate(k.full_key, '{}', 7) 
 ROLLBACK;
 SELECT remaining FROM pk_keys.api_keys WHERE id = (SELECT id FROM k WHERE name = 'credits');
 
+-- From a procedure, after a COMMIT (no snapshot left by the caller).
+CREATE PROCEDURE pg_temp.auth_after_commit(k text) LANGUAGE plpgsql AS $$
+DECLARE c text;
+BEGIN
+    COMMIT;
+    SELECT a.code INTO c FROM pk_keys.pk_authenticate(k, '{}', 0) a;
+    RAISE NOTICE 'after COMMIT: %', c;
+END $$;
+SELECT full_key AS counted_key FROM k WHERE name = 'counted' \gset
+CALL pg_temp.auth_after_commit(:'counted_key');
+
 -- Messages name the argument.
 SELECT code FROM pk_keys.pk_authenticate('garbage', '{}', -1);
 SELECT code FROM pk_keys.pk_authenticate('garbage', '{}', NULL);

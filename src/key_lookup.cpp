@@ -154,6 +154,9 @@ Oid lookup_generation() {
 
 bool find_by_hash(const char* hash_hex, KeyRow* k) {
     if (!cat.valid) load_catalog();
+    // Called from SQL there is always an active snapshot; be safe elsewhere.
+    bool pushed = !ActiveSnapshotSet();
+    if (pushed) PushActiveSnapshot(GetTransactionSnapshot());
     Relation rel = table_open(cat.keys, AccessShareLock);
     Relation index = index_open(cat.keys_by_hash, AccessShareLock);
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
@@ -165,11 +168,11 @@ bool find_by_hash(const char* hash_hex, KeyRow* k) {
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, AccessShareLock);
     table_close(rel, AccessShareLock);
-    if (!found) return false;
-
     bool org_active = false;
     int32 org_limit = 0;
-    if (!read_organization(k->organization_id, &org_active, &org_limit)) return false;
+    found = found && read_organization(k->organization_id, &org_active, &org_limit);
+    if (pushed) PopActiveSnapshot();
+    if (!found) return false;
     k->active = k->active && org_active;
     if (k->rate_limit < 0) k->rate_limit = org_limit;
     return true;
