@@ -17,7 +17,10 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "storage/lmgr.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -174,8 +177,18 @@ void run_windows(const PendingWindow* w, int n) {
 // Takes one batch of this database's pending counters and writes them; needs
 // SPI and a snapshot. Counters of a dropped pk_keys are discarded. Returns
 // how many keys and windows were taken.
+// Serialises flushes of one database until their transactions end, so that
+// pk_flush() returns only once counters taken by a concurrent flusher are
+// committed (a lock on the pk_keys extension object, held to commit; DROP
+// EXTENSION waits for a running flush too).
+void lock_flushes() {
+    Oid ext = get_extension_oid("pk_keys", true);
+    if (OidIsValid(ext)) LockDatabaseObject(ExtensionRelationId, ext, 0, ShareUpdateExclusiveLock);
+}
+
 int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
     int n_uses = 0, n_windows = 0;
+    lock_flushes();
     Oid generation = pk::lookup::lookup_generation();
     pk::shm::take_pending(MyDatabaseId, generation, uses, &n_uses, w, &n_windows, kBatch,
                           with_windows);

@@ -49,17 +49,44 @@ ReturnSetInfo* value_per_call_rsinfo(FunctionCallInfo fcinfo) {
     return rsinfo;
 }
 
+// Result descriptors by function OID, built once per backend: executing a
+// prepared statement creates a new FmgrInfo each time, and building the
+// descriptor (a pg_proc lookup) then cost more than the function itself.
+// A function's OUT columns cannot change without a new OID.
+struct CachedDesc {
+    Oid fn;
+    TupleDesc desc;
+};
+constexpr int kCachedDescs = 8;
+CachedDesc cached_descs[kCachedDescs];
+
+TupleDesc result_desc(FunctionCallInfo fcinfo) {
+    Oid fn = fcinfo->flinfo->fn_oid;
+    for (const CachedDesc& c : cached_descs) {
+        if (c.fn == fn && c.desc) return c.desc;
+    }
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) {
+        elog(ERROR, "pk_keys: function must return a composite row");
+    }
+    MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+    desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+    MemoryContextSwitchTo(old);
+    // Round robin; a replaced copy can go (the typcache keeps its own).
+    static int next = 0;
+    CachedDesc& slot = cached_descs[next];
+    next = (next + 1) % kCachedDescs;
+    if (slot.desc) FreeTupleDesc(slot.desc);
+    slot = CachedDesc{fn, desc};
+    return desc;
+}
+
 OneRowState* one_row_state(FunctionCallInfo fcinfo) {
     auto* st = static_cast<OneRowState*>(fcinfo->flinfo->fn_extra);
     if (!st) {
-        MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-        st = static_cast<OneRowState*>(palloc0(sizeof(OneRowState)));
-        TupleDesc desc;
-        if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE) {
-            elog(ERROR, "pk_keys: function must return a composite row");
-        }
-        st->desc = BlessTupleDesc(CreateTupleDescCopy(desc));
-        MemoryContextSwitchTo(old);
+        TupleDesc desc = result_desc(fcinfo);
+        st = static_cast<OneRowState*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(OneRowState)));
+        st->desc = desc;
         fcinfo->flinfo->fn_extra = st;
     }
     return st;
