@@ -12,7 +12,7 @@ extern "C" {
 #include "catalog/pg_collation_d.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
-#include "utils/datum.h"
+#include "fmgr.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -121,13 +121,21 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
     return found;
 }
 
+// A flat, uncompressed copy of a varlena Datum in the current memory context.
+Datum detoasted_copy(Datum d) {
+    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
+
 void read_key(TupleTableSlot* slot, KeyRow* k) {
     bool isnull = false;
     memcpy(&k->id, DatumGetUUIDP(column(slot, cat.key_cols[kId], &isnull)), sizeof(pg_uuid_t));
     memcpy(&k->organization_id, DatumGetUUIDP(column(slot, cat.key_cols[kOrgId], &isnull)),
            sizeof(pg_uuid_t));
-    k->environment = datumCopy(column(slot, cat.key_cols[kEnv], &isnull), false, -1);
-    k->scopes = datumCopy(column(slot, cat.key_cols[kScopes], &isnull), false, -1);
+    // Varlena columns may be compressed or stored out of line (a large scopes
+    // array is TOASTed): copy them detoasted, so the row never points into
+    // the buffer or the TOAST table once the scan has ended.
+    k->environment = detoasted_copy(column(slot, cat.key_cols[kEnv], &isnull));
+    k->scopes = detoasted_copy(column(slot, cat.key_cols[kScopes], &isnull));
     k->active = DatumGetBool(column(slot, cat.key_cols[kActive], &isnull));
     Datum expires = column(slot, cat.key_cols[kExpires], &isnull);
     k->expired = !isnull && DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp();
