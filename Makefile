@@ -7,9 +7,14 @@ CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 PG_SRCS   = $(sort $(wildcard src/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
-# The install script is assembled from sql/install/*.sql (one file per concern).
-DATA_built = pk_keys--1.0.sql
-DATA       = $(wildcard sql/pk_keys--*--*.sql)
+# Install scripts are assembled from parts (one file per concern):
+#   pk_keys--1.0.sql       sql/install/1.0/*.sql (released; frozen)
+#   pk_keys--1.0--1.1.sql  sql/install/1.1/*.sql (the 1.1 changes)
+#   pk_keys--1.1.sql       the 1.0 parts, then the very same 1.1 parts
+# so a fresh 1.1 install and an upgraded 1.0 database run the same statements.
+V10_PARTS  = $(sort $(wildcard sql/install/1.0/*.sql))
+V11_PARTS  = $(sort $(wildcard sql/install/1.1/*.sql))
+DATA_built = pk_keys--1.0.sql pk_keys--1.1.sql pk_keys--1.0--1.1.sql
 
 # Regression tests: every sql/<name>.sql that is not an install script.
 REGRESS      = $(sort $(basename $(notdir $(filter-out sql/pk_keys--%,$(wildcard sql/*.sql)))))
@@ -36,7 +41,13 @@ $(CORE_SRCS:.cpp=.o): CPPFLAGS += -DPK_CORE_ONLY
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-pk_keys--1.0.sql: $(sort $(wildcard sql/install/*.sql))
+pk_keys--1.0.sql: $(V10_PARTS)
+	cat $^ > $@
+
+pk_keys--1.1.sql: sql/install/header-1.1.sql $(filter-out %/00_header.sql,$(V10_PARTS)) $(V11_PARTS)
+	cat $^ > $@
+
+pk_keys--1.0--1.1.sql: sql/install/header-1.0--1.1.sql $(V11_PARTS)
 	cat $^ > $@
 
 EXTRA_CLEAN = $(OBJS:.o=.d) test/unit/build

@@ -72,6 +72,15 @@ run_tap_tests() {
     count_stage tap "$ok" "$bad" "$status"
 }
 
+# 1.0 with data -> ALTER EXTENSION UPDATE -> rows, GRANTs, catalog, regress.
+run_upgrade_test() {
+    local log=$LOGDIR/upgrade.log
+    PK_UPGRADE_OUT=$LOGDIR/upgrade bash test/upgrade/run.sh >"$log" 2>&1
+    local status=$?
+    cat "$log"
+    count_stage upgrade "$(grep -c '^ok - ' "$log")" "$(grep -c '^not ok - ' "$log")" "$status"
+}
+
 pk_install_deps || exit 1
 START=$(date +%s)
 make -s clean >/dev/null 2>&1
@@ -85,6 +94,7 @@ pk_cluster_init || exit 1
 pk_cluster_start || exit 1
 run_sql_tests regress installcheck-regress-only
 run_sql_tests isolation installcheck-isolation-only
+run_upgrade_test
 # With the library preloaded the counters live in shared memory and the
 # flusher runs beside the tests (they call pk_flush() where they need it).
 pk_cluster_restart_with "shared_preload_libraries = 'pk_keys'

@@ -120,7 +120,7 @@ FROM pk_keys.pk_org_update((SELECT id FROM alpha), '{"plan": "starter", "rate_li
 SELECT plan, rate_limit_per_minute
 FROM pk_keys.pk_org_update((SELECT id FROM alpha), '{"rate_limit_per_minute": 0}');
 -- Every field at once; metadata is replaced, not merged; email normalised.
-SELECT pk_keys.pk_org_update((SELECT id FROM alpha), '{"metadata": {"a": 1, "b": 2}}') IS NOT NULL AS updated;
+SELECT (pk_keys.pk_org_update((SELECT id FROM alpha), '{"metadata": {"a": 1, "b": 2}}')).id IS NOT NULL AS updated;
 SELECT name, slug, email, plan, is_active, rate_limit_per_minute, metadata
 FROM pk_keys.pk_org_update((SELECT id FROM alpha),
     '{"name": "Org Contract Omega", "email": " Org.Omega@Example.com ", "plan": "free",
