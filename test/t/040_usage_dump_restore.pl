@@ -65,8 +65,8 @@ my $state = q{
 	    UNION ALL
 	    SELECT 'day keys ' || count(*) FROM pk_keys.usage_day_keys
 	    UNION ALL
-	    SELECT 'month unique ' || string_agg(month || '=' || unique_keys, ',' ORDER BY month)
-	    FROM pk_keys.usage_month_unique
+	    SELECT 'month keys ' || string_agg(month || '=' || api_key_id || '/' || shard, ',' ORDER BY month, api_key_id, shard)
+	    FROM pk_keys.usage_month_keys
 	    UNION ALL
 	    SELECT 'sequence ' || last_value FROM pk_keys.api_key_usage_id_seq) s};
 my $before = $node->safe_psql('src', $state);
