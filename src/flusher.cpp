@@ -14,6 +14,7 @@
 #include "pg_boundary.h"
 #include "settings.h"
 #include "shmem.h"
+#include "usage_queue.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -32,6 +33,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 }
@@ -90,7 +92,7 @@ const char* const kFlushWindows =
 const char* const kDeleteOldWindows =
     "DELETE FROM pk_keys.rate_limit_tracking"
     " WHERE window_start OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-)"
-    "       pg_catalog.make_interval(secs => (2 OPERATOR(pg_catalog.*) window_seconds)))";
+    "       pg_catalog.make_interval(secs => (2 OPERATOR(pg_catalog.*) window_seconds::pg_catalog.float8)))";
 
 Datum array_of(Datum* elems, int n, Oid type, int len, bool byval, char align) {
     return PointerGetDatum(construct_array(elems, n, type, len, byval, align));
@@ -186,17 +188,90 @@ void lock_flushes() {
     if (OidIsValid(ext)) LockDatabaseObject(ExtensionRelationId, ext, 0, ShareUpdateExclusiveLock);
 }
 
-int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
-    int n_uses = 0, n_windows = 0;
-    lock_flushes();
-    Oid generation = pk::lookup::lookup_generation();
-    pk::shm::take_pending(MyDatabaseId, generation, uses, &n_uses, w, &n_windows, kBatch,
-                          with_windows);
-    if (OidIsValid(generation)) {
-        run_uses(generation, uses, n_uses);
-        run_windows(w, n_windows);
+// Runs step(ctx) in a subtransaction: if it fails, its writes are rolled
+// back, the error is reported as a WARNING (to the log, or to pk_flush's
+// caller) and on_fail(ctx) runs; the other steps of the flush still commit
+// (one failing statement never drops a whole batch).
+void in_subtransaction(void (*step)(void*), void (*on_fail)(void*), void* ctx) {
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    BeginInternalSubTransaction(nullptr);
+    MemoryContextSwitchTo(cxt);
+    PG_TRY();
+    {
+        step(ctx);
+        ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
     }
-    return Max(n_uses, n_windows);
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(cxt);
+        ErrorData* e = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
+        on_fail(ctx);
+        ereport(WARNING, (errcode(e->sqlerrcode), errmsg("pk_keys flush: %s", e->message)));
+        FreeErrorData(e);
+    }
+    PG_END_TRY();
+}
+
+struct Flush {
+    Oid generation;
+    PendingUse* uses;
+    int n_uses;
+    PendingWindow* windows;
+    int n_windows;
+    int queue_mark;
+    int n_rows;
+};
+
+void step_uses(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    run_uses(f->generation, f->uses, f->n_uses);
+}
+// Counters that could not be written go back to shared memory.
+void uses_failed(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    for (int i = 0; i < f->n_uses; ++i) pk::shm::restore_use(f->generation, f->uses[i]);
+}
+void step_windows(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    run_windows(f->windows, f->n_windows);
+}
+// Window rows are observability only: the next change writes them again.
+void windows_failed(void*) {}
+void step_queue(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    f->queue_mark = pk::usage_queue::taken_mark();
+    f->n_rows = pk::usage_queue::take_and_write(MyDatabaseId, f->generation, kBatch);
+}
+// Queued rows that could not be written stay queued for the next flush.
+void queue_failed(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    pk::usage_queue::untake(f->queue_mark);
+    f->n_rows = 0;
+}
+void step_cleanup(void*) { SPI_execute(kDeleteOldWindows, false, 0); }
+
+int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
+    Flush f = {InvalidOid, uses, 0, w, 0, 0, 0};
+    lock_flushes();
+    f.generation = pk::lookup::lookup_generation();
+    pk::shm::take_pending(MyDatabaseId, f.generation, uses, &f.n_uses, w, &f.n_windows, kBatch,
+                          with_windows);
+    if (OidIsValid(f.generation)) {
+        if (f.n_uses > 0) in_subtransaction(step_uses, uses_failed, &f);
+        if (f.n_windows > 0) in_subtransaction(step_windows, windows_failed, &f);
+        in_subtransaction(step_queue, queue_failed, &f);
+    } else {
+        // pk_keys is gone: queued rows of this database are discarded.
+        pk::usage_queue::take_and_write(MyDatabaseId, InvalidOid, kBatch);
+    }
+    return Max(Max(f.n_uses, f.n_windows), f.n_rows);
 }
 
 // Writes one batch in its own transaction; true if a full batch was taken
@@ -217,7 +292,7 @@ bool flush_batch(PendingUse* uses, PendingWindow* w, bool with_windows, bool cle
         SPI_execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off", false, 0);
         taken = take_and_write(uses, w, with_windows);
         if (cleanup && OidIsValid(pk::lookup::lookup_generation())) {
-            SPI_execute(kDeleteOldWindows, false, 0);
+            in_subtransaction(step_cleanup, windows_failed, nullptr);
         }
         SPI_finish();
         PopActiveSnapshot();

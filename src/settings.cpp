@@ -16,6 +16,7 @@ namespace pk {
 namespace settings {
 int max_tracked_windows = 100000;
 int flush_interval_ms = 10000;
+int usage_queue_kb = 8192;
 }  // namespace settings
 
 // Only a preloading postmaster may define a PGC_POSTMASTER setting.
@@ -25,6 +26,12 @@ void define_shared_memory_settings() {
         "Rate-limit windows kept in shared memory (one per key and window size).",
         "When full, stale windows are evicted; if none is stale the tables are used.",
         &settings::max_tracked_windows, 100000, 100, 10000000, PGC_POSTMASTER, 0, nullptr, nullptr,
+        nullptr);
+    DefineCustomIntVariable(
+        "pk_keys.usage_queue_size",
+        "Shared memory queueing pk_usage_record rows until the flusher writes them.",
+        "When full, pk_usage_record writes its row itself (as pk_usage_create).",
+        &settings::usage_queue_kb, 8192, 64, 1024 * 1024, PGC_POSTMASTER, GUC_UNIT_KB, nullptr, nullptr,
         nullptr);
 }
 

@@ -7,5 +7,7 @@ namespace pk::settings {
 extern int max_tracked_windows;
 // pk_keys.flush_interval: ms between flushes of shared counters (sighup).
 extern int flush_interval_ms;
+// pk_keys.usage_queue_size: kB of shared memory queueing pk_usage_record rows (postmaster).
+extern int usage_queue_kb;
 
 }  // namespace pk::settings

@@ -5,6 +5,7 @@
 
 #include "flusher.h"
 #include "settings.h"
+#include "usage_queue.h"
 
 extern "C" {
 #include "miscadmin.h"
@@ -67,6 +68,8 @@ void request_shmem() {
     if (prev_request_hook) prev_request_hook();
     RequestAddinShmemSpace(shared_size());
     RequestNamedLWLockTranche("pk_keys", 1);
+    RequestAddinShmemSpace(usage_queue::shared_size());
+    RequestNamedLWLockTranche("pk_keys usage queue", 1);
 }
 
 void startup_shmem() {
@@ -88,6 +91,7 @@ void startup_shmem() {
     info.entrysize = sizeof(Entry);
     windows = ShmemInitHash("pk_keys windows", settings::max_tracked_windows,
                             settings::max_tracked_windows, &info, HASH_ELEM | HASH_BLOBS);
+    usage_queue::startup();
     LWLockRelease(AddinShmemInitLock);
 }
 
@@ -309,9 +313,20 @@ bool retire_flusher_if_idle(Oid db) {
             break;
         }
     }
+    if (idle && usage_queue::has_rows(db)) idle = false;
     if (idle) flusher_stopped(db);
     LWLockRelease(state->lock);
     return idle;
+}
+
+bool queue_usage(Oid generation, const usage_queue::Row& row) {
+    if (!my_slot()) return false;
+    LWLockAcquire(state->lock, LW_SHARED);
+    bool queued = usage_queue::push(MyDatabaseId, generation, row);
+    // Under the shared lock, as in record_use().
+    if (queued) ensure_flusher();
+    LWLockRelease(state->lock);
+    return queued;
 }
 
 void flusher_stopped(Oid db) {

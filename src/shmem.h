@@ -8,6 +8,8 @@
 //  * Entry::mutex (a spinlock) guards one entry's counters; hold it only for
 //    a few instructions, never across a call that can raise ERROR.
 //  * State::db_mutex guards the per-database flusher slots.
+//  * The pk_usage_record queue has its own lock (usage_queue.h); it is taken
+//    after State::lock, never before.
 // None of the functions below raise ERROR in practice: LWLock, spinlock and
 // hash_search(HASH_ENTER_NULL) calls only PANIC on corrupted state.
 #pragma once
@@ -80,5 +82,18 @@ bool retire_flusher_if_idle(Oid db);
 
 // Marks the flusher of `db` as stopped (on worker exit).
 void flusher_stopped(Oid db);
+
+}  // namespace pk::shm
+
+namespace pk::usage_queue {
+struct Row;
+}
+
+namespace pk::shm {
+
+// Queues a pk_usage_record row for this database's flusher (starting it if
+// needed); false when it cannot be queued (queue full, no flusher slot):
+// the caller writes the row itself.
+bool queue_usage(Oid generation, const usage_queue::Row& row);
 
 }  // namespace pk::shm

@@ -2,11 +2,16 @@
 // checks: no C++ object with a destructor lives across PostgreSQL calls.
 #include "usage_write.h"
 
+#include "key_lookup.h"
 #include "pg_boundary.h"
+#include "shmem.h"
 #include "usage_aggregate.h"
+#include "usage_queue.h"
 
 extern "C" {
 #include "access/detoast.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -45,6 +50,22 @@ SPIPlanPtr get_insert_plan() {
         insert_plan = p;
     }
     return insert_plan;
+}
+
+// The key's organization (pk_usage_record checks the key at the call).
+const char* const kOrgSql = "SELECT organization_id FROM pk_keys.api_keys WHERE id OPERATOR(pg_catalog.=) $1";
+
+SPIPlanPtr org_plan = nullptr;
+
+SPIPlanPtr get_org_plan() {
+    if (!org_plan) {
+        Oid types[1] = {UUIDOID};
+        SPIPlanPtr p = SPI_prepare(kOrgSql, 1, types);
+        if (!p) elog(ERROR, "pk_keys: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(p);
+        org_plan = p;
+    }
+    return org_plan;
 }
 
 [[noreturn]] void fail(int code, const char* msg) {
@@ -143,6 +164,49 @@ PK_FUNCTION(pk_usage_create) {
     HeapTuple row = pk::usage::write_row(a, desc, cxt);
     SPI_finish();
     return HeapTupleGetDatum(row);
+}
+
+// pk_usage_record(...same arguments...) → void: the per-request path. When
+// preloaded the row is queued in shared memory and the flusher writes it
+// (with its aggregates) within pk_keys.flush_interval; a full queue makes
+// the caller write it itself. Argument errors and P0002 come at the call.
+// Not undone by a rollback of the calling transaction once queued.
+PK_FUNCTION(pk_usage_record) {
+    pk::usage::UsageArgs a;
+    pk::usage::read_args(fcinfo, &a);
+    SPI_connect();
+    bool queued = false;
+    if (pk::shm::available() && !RecoveryInProgress() && !XactReadOnly) {
+        Oid generation = pk::lookup::current_generation();
+        pg_uuid_t key = a.key;
+        Datum args[1] = {UUIDPGetDatum(&key)};
+        int rc = SPI_execute_plan(pk::usage::get_org_plan(), args, nullptr, true, 1);
+        if (rc < 0) elog(ERROR, "pk_keys: key lookup failed: %s", SPI_result_code_string(rc));
+        if (SPI_processed == 0) {
+            char* id = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&key)));
+            ereport(ERROR, (errcode(ERRCODE_NO_DATA_FOUND), errmsg("api key %s does not exist", id)));
+        }
+        bool isnull = false;
+        Datum org = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+        pk::usage_queue::Row row;
+        row.key = a.key;
+        row.org = *DatumGetUUIDP(org);
+        row.occurred_at = a.occurred_at;
+        row.status_code = a.status_code;
+        row.has_response_time = a.has_response_time;
+        row.response_time_ms = a.response_time_ms;
+        row.ip_address = a.ip_address;
+        row.endpoint = VARDATA_ANY(a.endpoint);
+        row.endpoint_len = VARSIZE_ANY_EXHDR(a.endpoint);
+        row.method = VARDATA_ANY(a.method);
+        row.method_len = VARSIZE_ANY_EXHDR(a.method);
+        row.user_agent = a.user_agent ? VARDATA_ANY(a.user_agent) : nullptr;
+        row.user_agent_len = a.user_agent ? VARSIZE_ANY_EXHDR(a.user_agent) : 0;
+        queued = pk::shm::queue_usage(generation, row);
+    }
+    if (!queued) pk::usage::write_row(a, nullptr, nullptr);
+    SPI_finish();
+    PG_RETURN_VOID();
 }
 
 // The statement-level AFTER INSERT trigger of pk_keys.api_key_usage

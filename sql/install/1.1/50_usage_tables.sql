@@ -33,4 +33,7 @@ CREATE INDEX usage_month_keys_sharded_idx ON pk_keys.usage_month_keys (month)
     WHERE shard OPERATOR(pg_catalog.<>) 0;
 
 DROP FUNCTION pk_keys.pk_usage_note_key(uuid, date, uuid);
+-- Out of the extension first: that also takes them off its pg_dump list.
+ALTER EXTENSION pk_keys DROP TABLE pk_keys.usage_day_unique;
+ALTER EXTENSION pk_keys DROP TABLE pk_keys.usage_month_unique;
 DROP TABLE pk_keys.usage_day_unique, pk_keys.usage_month_unique;

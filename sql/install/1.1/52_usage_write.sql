@@ -22,3 +22,21 @@ SECURITY DEFINER SET search_path = pg_catalog, pk_keys;
 CREATE OR REPLACE FUNCTION pk_keys.api_key_usage_aggregate() RETURNS trigger
 AS 'MODULE_PATHNAME', 'pk_usage_aggregate_rows'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pk_keys;
+
+-- pk_usage_record(...) → void: the same row as pk_usage_create for the
+-- per-request path. Preloaded: queued in shared memory and written, with
+-- its aggregates, by the flusher within pk_keys.flush_interval (a crash
+-- loses at most that); a full queue makes the caller write the row itself.
+-- Without preload: pk_usage_create. Argument errors and P0002 at the call.
+CREATE FUNCTION pk_keys.pk_usage_record(
+    key_id uuid, endpoint text, method text DEFAULT 'GET', status_code integer DEFAULT 200,
+    response_time_ms integer DEFAULT NULL, ip_address inet DEFAULT NULL,
+    user_agent text DEFAULT NULL, occurred_at timestamptz DEFAULT pg_catalog.now())
+RETURNS void
+AS 'MODULE_PATHNAME', 'pk_usage_record'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pk_keys;
+
+REVOKE EXECUTE ON FUNCTION
+    pk_keys.pk_usage_record(uuid, text, text, integer, integer, inet, text, timestamptz)
+FROM PUBLIC;
