@@ -14,6 +14,7 @@
 #include "pg_boundary.h"
 #include "settings.h"
 #include "shmem.h"
+#include "usage_analytics.h"
 #include "usage_queue.h"
 
 extern "C" {
@@ -227,6 +228,7 @@ struct Flush {
     int n_windows;
     int queue_mark;
     int n_rows;
+    int n_counts;
 };
 
 void step_uses(void* p) {
@@ -255,10 +257,20 @@ void queue_failed(void* p) {
     pk::usage_queue::untake(f->queue_mark);
     f->n_rows = 0;
 }
+void step_analytics(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    f->n_counts = pk::usage_analytics::take_and_write(MyDatabaseId, f->generation, kBatch);
+}
+// Verification counts that could not be written go back to shared memory.
+void analytics_failed(void* p) {
+    auto* f = static_cast<Flush*>(p);
+    pk::usage_analytics::restore_taken(f->generation);
+    f->n_counts = 0;
+}
 void step_cleanup(void*) { SPI_execute(kDeleteOldWindows, false, 0); }
 
 int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
-    Flush f = {InvalidOid, uses, 0, w, 0, 0, 0};
+    Flush f = {InvalidOid, uses, 0, w, 0, 0, 0, 0};
     lock_flushes();
     f.generation = pk::lookup::lookup_generation();
     pk::shm::take_pending(MyDatabaseId, f.generation, uses, &f.n_uses, w, &f.n_windows, kBatch,
@@ -267,11 +279,13 @@ int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
         if (f.n_uses > 0) in_subtransaction(step_uses, uses_failed, &f);
         if (f.n_windows > 0) in_subtransaction(step_windows, windows_failed, &f);
         in_subtransaction(step_queue, queue_failed, &f);
+        in_subtransaction(step_analytics, analytics_failed, &f);
     } else {
-        // pk_keys is gone: queued rows of this database are discarded.
+        // pk_keys is gone: queued rows and counts of this database are discarded.
         pk::usage_queue::take_and_write(MyDatabaseId, InvalidOid, kBatch);
+        pk::usage_analytics::take_and_write(MyDatabaseId, InvalidOid, kBatch);
     }
-    return Max(Max(f.n_uses, f.n_windows), f.n_rows);
+    return Max(Max(f.n_uses, f.n_windows), Max(f.n_rows, f.n_counts));
 }
 
 // Writes one batch in its own transaction; true if a full batch was taken

@@ -17,6 +17,7 @@ namespace settings {
 int max_tracked_windows = 100000;
 int flush_interval_ms = 10000;
 int usage_queue_kb = 8192;
+int max_verification_counters = 65536;
 }  // namespace settings
 
 // Only a preloading postmaster may define a PGC_POSTMASTER setting.
@@ -33,6 +34,12 @@ void define_shared_memory_settings() {
         "When full, pk_usage_record writes its row itself (as pk_usage_create).",
         &settings::usage_queue_kb, 8192, 64, 1024 * 1024, PGC_POSTMASTER, GUC_UNIT_KB, nullptr, nullptr,
         nullptr);
+    DefineCustomIntVariable(
+        "pk_keys.max_verification_counters",
+        "Verification counters kept in shared memory (one per organization, key, code and minute).",
+        "When full, pk_authenticate adds to pk_keys.verification_counts itself.",
+        &settings::max_verification_counters, 65536, 1024, 10000000, PGC_POSTMASTER, 0, nullptr,
+        nullptr, nullptr);
 }
 
 void module_init() {

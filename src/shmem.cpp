@@ -5,6 +5,7 @@
 
 #include "flusher.h"
 #include "settings.h"
+#include "usage_analytics.h"
 #include "usage_queue.h"
 
 extern "C" {
@@ -70,6 +71,8 @@ void request_shmem() {
     RequestNamedLWLockTranche("pk_keys", 1);
     RequestAddinShmemSpace(usage_queue::shared_size());
     RequestNamedLWLockTranche("pk_keys usage queue", 1);
+    RequestAddinShmemSpace(usage_analytics::shared_size());
+    RequestNamedLWLockTranche("pk_keys verification analytics", 1);
 }
 
 void startup_shmem() {
@@ -92,6 +95,7 @@ void startup_shmem() {
     windows = ShmemInitHash("pk_keys windows", settings::max_tracked_windows,
                             settings::max_tracked_windows, &info, HASH_ELEM | HASH_BLOBS);
     usage_queue::startup();
+    usage_analytics::startup();
     LWLockRelease(AddinShmemInitLock);
 }
 
@@ -313,7 +317,7 @@ bool retire_flusher_if_idle(Oid db) {
             break;
         }
     }
-    if (idle && usage_queue::has_rows(db)) idle = false;
+    if (idle && (usage_queue::has_rows(db) || usage_analytics::has_pending(db))) idle = false;
     if (idle) flusher_stopped(db);
     LWLockRelease(state->lock);
     return idle;
@@ -327,6 +331,15 @@ bool queue_usage(Oid generation, const usage_queue::Row& row) {
     if (queued) ensure_flusher();
     LWLockRelease(state->lock);
     return queued;
+}
+
+bool count_for_flusher(bool (*add)(void*), void* ctx) {
+    if (!my_slot()) return false;
+    LWLockAcquire(state->lock, LW_SHARED);
+    bool counted = add(ctx);
+    if (counted) ensure_flusher();  // under the shared lock, as in record_use()
+    LWLockRelease(state->lock);
+    return counted;
 }
 
 void flusher_stopped(Oid db) {

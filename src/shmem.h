@@ -96,4 +96,9 @@ namespace pk::shm {
 // the caller writes the row itself.
 bool queue_usage(Oid generation, const usage_queue::Row& row);
 
+// Runs add(ctx) (which counts something for the flusher in shared memory)
+// so that this database's flusher is sure to write it; false when add
+// returns false or no flusher can serve this database.
+bool count_for_flusher(bool (*add)(void*), void* ctx);
+
 }  // namespace pk::shm
