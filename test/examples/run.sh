@@ -62,6 +62,9 @@ chown postgres: "$PK_TMP/pgbouncer.ini"
 pk_as_owner pgbouncer -d "$PK_TMP/pgbouncer.ini" || { echo "pgbouncer did not start"; exit 1; }
 for i in $(seq 1 50); do [ -s "$PK_TMP/pgbouncer.pid" ] && break; sleep 0.1; done
 PIDS+=("$(cat "$PK_TMP/pgbouncer.pid")")
+# Really ours (a stale pgbouncer on the port would answer for a dead cluster).
+PGCONNECT_TIMEOUT=5 timeout 10 psql -X -Atq -h 127.0.0.1 -p "$BOUNCER_PORT" -d pk_examples -c 'SELECT 1' >/dev/null \
+    || { echo "pgbouncer on port $BOUNCER_PORT does not reach this cluster"; cat "$PK_TMP/pgbouncer.log"; exit 1; }
 
 # start_server NAME PORT ENV... -- COMMAND...: starts an example in the
 # background and waits for its "listening" line.
@@ -83,7 +86,7 @@ start_server() {
 stop_server() { kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; }
 # contract NAME URL: the HTTP contract test against a running example.
 contract() {
-    TARGET_URL=$2 TARGET_NAME=$1 node --test --test-reporter=tap examples/node/test/http_contract.test.js
+    TARGET_URL=$2 TARGET_NAME=$1 timeout 120 node --test --test-reporter=tap examples/node/test/http_contract.test.js
 }
 DIRECT_ENV=(PGHOST="$PK_TMP" PGPORT="$PGPORT" PGDATABASE=pk_examples PGUSER=postgres)
 BOUNCER_ENV=(PGHOST=127.0.0.1 PGPORT="$BOUNCER_PORT" PGDATABASE=pk_examples PGUSER=postgres)
@@ -103,7 +106,7 @@ run_target node-pgbouncer $((BASE_PORT + 2)) BOUNCER_ENV -- node examples/node/s
 run_target python-direct $((BASE_PORT + 3)) DIRECT_ENV -- env PK_DSN="host=$PK_TMP port=$PGPORT dbname=pk_examples user=postgres" "$PY" examples/python/server.py
 run_target python-pgbouncer $((BASE_PORT + 4)) BOUNCER_ENV -- env PK_DSN="host=127.0.0.1 port=$BOUNCER_PORT dbname=pk_examples user=postgres" "$PY" examples/python/server.py
 step pgbouncer-named-statements env BOUNCER_HOST=127.0.0.1 BOUNCER_PORT="$BOUNCER_PORT" BOUNCER_DB=pk_one \
-    node --test --test-reporter=tap examples/node/test/pgbouncer_named.test.js
+    timeout 60 node --test --test-reporter=tap examples/node/test/pgbouncer_named.test.js
 
 # Throughput of the node example with and without usage recording (direct,
 # preloaded, 10 keep-alive clients, 3 s each): a smoke figure, not a benchmark.
