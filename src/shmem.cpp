@@ -6,6 +6,7 @@
 #include "flusher.h"
 #include "rate_limit.h"
 #include "settings.h"
+#include "stats.h"
 
 extern "C" {
 #include "miscadmin.h"
@@ -115,6 +116,7 @@ long evict_stale(int64 now_us) {
             ++removed;
         }
     }
+    stats::note_evictions(removed);
     return removed;
 }
 
@@ -149,6 +151,7 @@ Entry* find_or_create(const EntryKey& k, int64 now_us) {
         e->last_used = 0;
         e->touched_us = now_us;
         e->refused_index = -1;
+        stats::note_window_created();
     }
     return e;
 }
@@ -204,7 +207,10 @@ bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
                     bool* first_refusal_out) {
     EntryKey k = make_key(generation, key, window_seconds);
     Entry* e = find_or_create(k, now_us);
-    if (!e) return false;
+    if (!e) {
+        stats::note_table_fallback();
+        return false;
+    }
     int64 window_us = static_cast<int64>(window_seconds) * USECS_PER_SEC;
     SpinLockAcquire(&e->mutex);
     *out = pk::window_acquire_with(e->window, now_us, window_us, limit, cost, mode.algorithm, mode.force);
