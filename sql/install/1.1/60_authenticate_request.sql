@@ -26,3 +26,5 @@ REVOKE EXECUTE ON FUNCTION pk_keys.pk_authenticate_request(text, text[], integer
 CREATE FUNCTION pk_keys.pk_scopes_satisfy(scopes text[], query text) RETURNS boolean
 AS 'MODULE_PATHNAME', 'pk_scopes_satisfy'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- Explicit, so a fresh install and an upgrade hold the same ACL.
+GRANT EXECUTE ON FUNCTION pk_keys.pk_scopes_satisfy(text[], text) TO PUBLIC;

@@ -15,3 +15,7 @@ LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION pk_keys.current_scopes() RETURNS text[]
 AS 'MODULE_PATHNAME', 'pk_current_scopes'
 LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Explicit, so a fresh install and an upgrade hold the same ACL.
+GRANT EXECUTE ON FUNCTION pk_keys.current_key_id(), pk_keys.current_organization_id(),
+    pk_keys.current_scopes() TO PUBLIC;
