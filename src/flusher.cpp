@@ -14,6 +14,7 @@
 #include "pg_boundary.h"
 #include "settings.h"
 #include "shmem.h"
+#include "stats.h"
 #include "usage_analytics.h"
 #include "usage_queue.h"
 
@@ -193,6 +194,8 @@ void lock_flushes() {
 // back, the error is reported as a WARNING (to the log, or to pk_flush's
 // caller) and on_fail(ctx) runs; the other steps of the flush still commit
 // (one failing statement never drops a whole batch).
+bool step_failed = false;  // a step of the current flush failed (for pk_stats)
+
 void in_subtransaction(void (*step)(void*), void (*on_fail)(void*), void* ctx) {
     MemoryContext cxt = CurrentMemoryContext;
     ResourceOwner owner = CurrentResourceOwner;
@@ -214,6 +217,7 @@ void in_subtransaction(void (*step)(void*), void (*on_fail)(void*), void* ctx) {
         MemoryContextSwitchTo(cxt);
         CurrentResourceOwner = owner;
         on_fail(ctx);
+        step_failed = true;
         ereport(WARNING, (errcode(e->sqlerrcode), errmsg("pk_keys flush: %s", e->message)));
         FreeErrorData(e);
     }
@@ -294,6 +298,9 @@ int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
 bool flush_batch(PendingUse* uses, PendingWindow* w, bool with_windows, bool cleanup, bool* any) {
     MemoryContext cxt = CurrentMemoryContext;
     volatile int taken = 0;
+    volatile bool failed = false;
+    TimestampTz started = GetCurrentTimestamp();
+    step_failed = false;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     PG_TRY();
@@ -318,8 +325,10 @@ bool flush_batch(PendingUse* uses, PendingWindow* w, bool with_windows, bool cle
         EmitErrorReport();
         FlushErrorState();
         AbortCurrentTransaction();
+        failed = true;
     }
     PG_END_TRY();
+    pk::stats::note_flush(started, taken, failed || step_failed);
     pgstat_report_activity(STATE_IDLE, nullptr);
     if (taken > 0) *any = true;
     return taken == kBatch;
