@@ -21,6 +21,8 @@
 # harness itself breaks (build failure, server failure, reference failure).
 # A metric the extension cannot run yet (missing function, error) shows n/a.
 #
+# CLIENTS=n: pgbench clients per run (default 2), e.g. CLIENTS=50 to see how
+# the ratios hold under contention.
 # BENCH_EXT_SQL=file (harness self-test): load that SQL file into bench_ext
 # instead of CREATE EXTENSION, e.g. the reference itself (ratios ~1).
 # BENCH_TMPDIR=dir: where the throwaway cluster lives (default /tmp).
@@ -74,6 +76,8 @@ configure_mode() {
         AGG_ROUNDS=2
         AGG_REPS_EXT=20
     fi
+    CLIENTS=${CLIENTS:-2}
+    if [ "$MODE" = full ]; then COPY_N=1000000; else COPY_N=200000; fi
     HOT=$((NKEYS + 1))      # key numbers, see sql/prepare_keys.sql
     CREDITS=$((NKEYS + 2))
 }
@@ -101,7 +105,7 @@ build_extension() {
 
 start_server() {
     cluster_configure \
-        "max_connections = 20" \
+        "max_connections = $((CLIENTS + 20))" \
         "shared_buffers = 512MB" \
         "work_mem = 16MB" \
         "maintenance_work_mem = 256MB" \
@@ -125,6 +129,11 @@ create_databases() {
     done
     db_psql bench_ref -f "$BENCH_DIR/reference/install.sql" >"$BENCH_TMP/ref_install.log" 2>&1 \
         || { cat "$BENCH_TMP/ref_install.log" >&2; die "the reference did not install"; }
+    # The write floors: the usage columns in a plain table, no index, no trigger.
+    db_psql bench_floor -c "CREATE TABLE usage_plain (id bigserial, api_key_id uuid NOT NULL,
+        organization_id uuid NOT NULL, occurred_at timestamptz NOT NULL DEFAULT now(), endpoint text NOT NULL,
+        method text NOT NULL DEFAULT 'GET', status_code integer NOT NULL DEFAULT 200, response_time_ms integer,
+        ip_address inet, user_agent text)" >/dev/null
     local install=(-c "CREATE EXTENSION pk_keys")
     if [ -n "${BENCH_EXT_SQL:-}" ]; then
         # harness self-test: any SQL file stands in for the extension
@@ -252,6 +261,10 @@ declare -A NEEDS=(
     [auth_credits]="pk_keys.pk_authenticate(text,text[],integer)"
     [hash_verify]="pk_keys.pk_verify_key(text,text)"
     [usage_create]="pk_keys.pk_usage_create(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
+    [usage_record:ext]="pk_keys.pk_usage_record(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
+    [usage_record]="pk_keys.pk_usage_create(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
+    [api_request:ext]="pk_keys.pk_usage_record(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
+    [api_request]="pk_keys.pk_usage_create(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
     [rate_limit]="pk_keys.pk_rate_limit_check(uuid,integer,interval,integer)"
     [gen]="pk_keys.pk_generate_key(text)"
     [summary]="pk_keys.pk_usage_get_summary(uuid,date)"
@@ -261,6 +274,12 @@ declare -A NEEDS=(
 key_sql() { echo "'pk_live_' || lpad('$1', 42, '0') || 'A'"; }
 
 preflight_sql() {
+    case $1:${2:-} in
+        usage_record:ext) echo "SELECT count(*) FROM (SELECT pk_keys.pk_usage_record(md5('key3')::uuid, '/v1/orders', 'POST', 201, 9)) s" ;;
+        usage_record:*) echo "SELECT count(*) FROM pk_keys.pk_usage_create(md5('key3')::uuid, '/v1/orders', 'POST', 201, 9)" ;;
+        api_request:ext) echo "SELECT a.code FROM pk_keys.pk_authenticate($(key_sql 5)) a, LATERAL pk_keys.pk_usage_record(a.key_id, '/v1/orders') r" ;;
+        api_request:*) echo "SELECT a.code FROM pk_keys.pk_authenticate($(key_sql 5)) a, LATERAL pk_keys.pk_usage_create(a.key_id, '/v1/orders') r" ;;
+    esac
     case $1 in
         auth_random) echo "SELECT code FROM pk_keys.pk_authenticate($(key_sql 1))" ;;
         auth_hot) echo "SELECT code FROM pk_keys.pk_authenticate($(key_sql "$HOT"))" ;;
@@ -274,7 +293,8 @@ preflight_sql() {
 preflight_expect() {
     case $1 in
         auth_*) echo VALID ;;
-        usage_create) echo 1 ;;
+        usage_create | usage_record) echo 1 ;;
+        api_request) echo VALID ;;
         *) echo t ;;
     esac
 }
@@ -287,8 +307,9 @@ usable() {
         NOTE[$metric:$target]="no extension"
         return 1
     fi
-    if ! has_function "bench_$target" "${NEEDS[$metric]}"; then
-        NOTE[$metric:$target]="no ${NEEDS[$metric]%%(*}"
+    local needs=${NEEDS[$metric:$target]:-${NEEDS[$metric]}}
+    if ! has_function "bench_$target" "$needs"; then
+        NOTE[$metric:$target]="no ${needs%%(*}"
         return 1
     fi
     return 0
@@ -299,7 +320,7 @@ usable() {
 preflight() {
     local metric=$1 target=$2 got want
     want=$(preflight_expect "$metric")
-    if ! got=$(db_value "bench_$target" "$(preflight_sql "$metric")" 2>"$BENCH_TMP/preflight.err"); then
+    if ! got=$(db_value "bench_$target" "$(preflight_sql "$metric" "$target")" 2>"$BENCH_TMP/preflight.err"); then
         NOTE[$metric:$target]="error: $(grep -m1 ERROR "$BENCH_TMP/preflight.err" | sed 's/.*ERROR: *//' | cut -c1-60)"
         return 1
     fi
@@ -310,9 +331,11 @@ preflight() {
 }
 
 # One pgbench run; prints the tps (excluding connection time).
+# A metric may have its own script per target: pgbench/<metric>.<target>.sql.
 pgbench_tps() {
-    local db=$1 script=$2 out="$BENCH_TMP/pgbench.out"
-    if ! "$PG_BIN/pgbench" -n -M prepared -c 2 -j 2 -T "$SECS" -f "$BENCH_DIR/pgbench/$script.sql" \
+    local db=$1 script=$2 out="$BENCH_TMP/pgbench.out" file="$BENCH_DIR/pgbench/$2.sql"
+    [ -f "$BENCH_DIR/pgbench/$script.${db#bench_}.sql" ] && file="$BENCH_DIR/pgbench/$script.${db#bench_}.sql"
+    if ! "$PG_BIN/pgbench" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" -f "$file" \
         -D nkeys="$NKEYS" -D hot="$HOT" -D credits="$CREDITS" "$db" >"$out" 2>&1; then
         grep -m3 -E 'error|ERROR' "$out" >&2 || true
         return 1
@@ -337,7 +360,7 @@ finish_medians() {
     done
 }
 
-PGB_METRICS=(auth_random auth_hot auth_credits hash_verify usage_create rate_limit)
+PGB_METRICS=(auth_random auth_hot auth_credits hash_verify usage_create usage_record api_request rate_limit)
 
 measure_pgbench() {
     local metric target round tps
@@ -365,6 +388,9 @@ measure_pgbench() {
         tps=$(pgbench_tps bench_floor floor) || die "pgbench failed on the floor"
         add_sample "floor:floor" "$tps"
         log "  floor: $tps tps"
+        tps=$(pgbench_tps bench_floor insert_floor) || die "pgbench failed on the insert floor"
+        add_sample "insert_floor:floor" "$tps"
+        log "  1-row INSERT + commit floor: $tps tps"
     done
     # Every key must still answer VALID after the runs; otherwise the figure
     # may have measured a refusal (a rate limit, exhausted credits).
@@ -411,6 +437,55 @@ measure_generate_key() {
             fi
         done
     done
+}
+
+# COPY of COPY_N usage rows: through pk_keys.api_key_usage (trigger and
+# aggregates) against the same file into a plain table of the same columns.
+# Rows of organization 2 over the last 7 days, so org 1's history is untouched.
+USAGE_COLS="api_key_id, organization_id, occurred_at, endpoint, method, status_code, response_time_ms, ip_address, user_agent"
+measure_copy() {
+    local file="$BENCH_TMP/usage_copy.csv" round ms
+    db_psql bench_floor -c "COPY (SELECT md5('key' || (1001 + g % 1000))::uuid, md5('org2')::uuid,
+            now() - (g % 604800) * interval '1 second', '/v1/e' || (g % 20), 'GET', 200 + (g % 5) * 50,
+            g % 400, '198.51.100.7'::inet, 'bench/1.0' FROM generate_series(1, $COPY_N) g) TO '$file'" >/dev/null
+    log "COPY of $(human "$COPY_N") usage rows: ext (trigger + aggregates) vs a plain table, 2 interleaved rounds"
+    for round in 1 2; do
+        if [ "$EXT_STATE" = ok ] && ms=$(time_statement bench_ext 0 1 "COPY pk_keys.api_key_usage ($USAGE_COLS) FROM '$file'"); then
+            add_sample "copy:ext" "$ms"
+            log "  copy ext: $ms ms"
+        else
+            NOTE[copy:ext]="COPY failed"
+        fi
+        ms=$(time_statement bench_floor 0 1 "COPY usage_plain ($USAGE_COLS) FROM '$file'") || die "COPY into the plain table failed"
+        add_sample "copy:floor" "$ms"
+        log "  copy plain table: $ms ms"
+    done
+}
+
+# Eight concurrent writers mixing pk_usage_create transactions, INSERT ...
+# SELECT, COPY and pk_usage_record over org 1's keys: rows/s and failures
+# (a deadlock or serialization failure counts as a failed transaction).
+measure_mixed() {
+    [ "$EXT_STATE" = ok ] || return 0
+    local slice="$BENCH_TMP/usage_slice.csv" out="$BENCH_TMP/mixed.out" before after failed scripts
+    db_psql bench_floor -c "COPY (SELECT md5('key' || (1 + (g * 7) % 1000))::uuid, md5('org1')::uuid,
+            now() - (g % 3) * interval '1 day', '/v1/e' || (g % 7), 'GET', 200, g % 300, NULL, NULL
+            FROM generate_series(1, 2000) g) TO '$slice'" >/dev/null
+    printf '%s
+' "COPY pk_keys.api_key_usage ($USAGE_COLS) FROM '$slice';" >"$BENCH_TMP/copy.sql"
+    scripts=(-f "$BENCH_DIR/pgbench/mixed/rows.sql@3" -f "$BENCH_DIR/pgbench/mixed/bulk.sql@2" -f "$BENCH_TMP/copy.sql@1")
+    has_function bench_ext "${NEEDS[usage_record:ext]}" && scripts+=(-f "$BENCH_DIR/pgbench/mixed/record.sql@3")
+    log "8 concurrent mixed writers for ${SECS}s"
+    before=$(db_value bench_ext "SELECT count(*) FROM pk_keys.api_key_usage")
+    "$PG_BIN/pgbench" -n -M simple -c 8 -j 8 -T "$SECS" --failures-detailed "${scripts[@]}" bench_ext >"$out" 2>&1 || true
+    db_value bench_ext "SELECT pk_keys.pk_flush()" >/dev/null 2>&1 || true
+    after=$(db_value bench_ext "SELECT count(*) FROM pk_keys.api_key_usage")
+    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out")
+    failed=${failed:-$(grep -c 'aborted' "$out")}
+    RESULT[mixed:ext]=$(awk -v a="$after" -v b="$before" -v s="$SECS" 'BEGIN { printf "%.0f", (a - b) / s }')
+    RESULT[mixed_failed:ext]=$failed
+    log "  mixed writers: ${RESULT[mixed:ext]} rows/s, $failed failed transactions"
+    grep -m3 -E 'ERROR|deadlock' "$out" >&2 || true
 }
 
 # Freezes the base-size history: a file copy of bench_ext and bench_ref as
@@ -595,6 +670,8 @@ build_table() {
         [auth_credits]="pk_authenticate, key with credits"
         [hash_verify]="pk_hash_key + pk_verify_key"
         [usage_create]="pk_usage_create"
+        [usage_record]="pk_usage_record (ref: its pk_usage_create)"
+        [api_request]="one API request: pk_authenticate + pk_usage_record (ref: authenticate + usage_create)"
         [rate_limit]="pk_rate_limit_check"
     )
     for m in "${PGB_METRICS[@]}"; do
@@ -608,14 +685,32 @@ build_table() {
                 local hr
                 hr=$(ratio "$e" "${RESULT[auth_random:ext]:-}")
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext ≥ 0.9 × random-key ext (${hr:-n/a})" "$(judge "$hr" '>=' 0.9)" ;;
-            auth_credits | usage_create)
+            auth_credits)
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 1.0" "$(judge "$er" '>=' 1.0)" ;;
+            usage_create)
+                row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 1.5" "$(judge "$er" '>=' 1.5)" ;;
+            usage_record)
+                row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 10, ext/floor ≥ 0.4" "$(both_yes "$(judge "$er" '>=' 10)" "$(judge "$ef" '>=' 0.4)")" ;;
+            api_request)
+                row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 8" "$(judge "$er" '>=' 8)" ;;
             hash_verify)
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/floor ≥ 0.8" "$(judge "$ef" '>=' 0.8)" ;;
             rate_limit)
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 10" "$(judge "$er" '>=' 10)" ;;
         esac
     done
+
+    local ifl=${RESULT[insert_floor:floor]:-}
+    row "1-row INSERT + commit (write floor)" tps - - "$(fmt "$ifl" tps)" - - - -
+    e=${RESULT[usage_create:ext]:-}
+    ef=$(ratio "$e" "$ifl")
+    row "pk_usage_create vs the write floor" tps "$(val usage_create ext tps)" - "$(fmt "$ifl" tps)" - "${ef:-n/a}" "ext/floor ≥ 0.8" "$(judge "$ef" '>=' 0.8)"
+
+    # COPY: the ratio is ext time / plain-table time (lower is better)
+    e=${RESULT[copy:ext]:-} r=${RESULT[copy:floor]:-}
+    ef=$(ratio "$e" "$r")
+    row "COPY $(human "$COPY_N") usage rows (time)" ms "$(val copy ext ms)" - "$(fmt "$r" ms)" - "${ef:-n/a}" "ext/floor time ≤ 2" "$(judge "$ef" '<=' 2)"
+    row "8 concurrent mixed writers" rows/s "${RESULT[mixed:ext]:-n/a}" - - - - "0 failed (got ${RESULT[mixed_failed:ext]:-n/a})" "$(judge "${RESULT[mixed_failed:ext]:-}" '<=' 0)"
 
     # timed statements: the speed ratio is ref time / ext time
     e=${RESULT[gen:ext]:-} r=${RESULT[gen:ref]:-}
@@ -657,7 +752,7 @@ print_report() {
         echo "- data: $(human "$NKEYS") random-pool keys + 1 hot key + 1 key with credits in $NORGS organizations;" \
              "usage of one organization: $(human "$USAGE_BASE") then $(human "$USAGE_GROWN") rows over $USAGE_DAYS days," \
              "20 endpoints, 1000 keys"
-        echo "- pgbench -n -M prepared -c 2 -j 2 -T $SECS, $ROUNDS interleaved rounds (ext, ref per metric; floor once per round); median tps"
+        echo "- pgbench -n -M prepared -c $CLIENTS -j $CLIENTS -T $SECS, $ROUNDS interleaved rounds (ext, ref per metric; floor once per round); median tps"
         echo "- timed statements: median psql \\timing; ext/ref is a speed ratio (tps ext / tps ref, or time ref / time ext): > 1 means the extension is faster"
         [ "$MODE" = full ] || echo "- quick mode: smaller data and short runs; use --full for the figures of record"
         echo
@@ -693,6 +788,8 @@ main() {
     load_usage $((USAGE_BASE + 1)) "$USAGE_GROWN"
     measure_aggregates
     compare_aggregates
+    measure_copy
+    measure_mixed
     finish_medians
     print_report
     log "done in $((SECONDS - started)) s"

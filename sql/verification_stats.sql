@@ -3,8 +3,8 @@
 -- NOT_FOUND are not counted per organization. Preloaded the counts are in
 -- shared memory until flushed (pk_flush()); both modes give this output.
 \set VERBOSITY terse
-SELECT o.id AS org FROM pk_keys.pk_org_create('Stats Org', 'stats@example.com', 'pro') o \gset
-SELECT o.id AS other_org FROM pk_keys.pk_org_create('Stats Other', 'stats-other@example.com') o \gset
+SELECT o.id AS org FROM pk_keys.pk_org_create('Verification Stats Org', 'verification-stats@example.com', 'pro') o \gset
+SELECT o.id AS other_org FROM pk_keys.pk_org_create('Verification Stats Other', 'verification-other@example.com') o \gset
 SELECT id AS credited, full_key AS credited_key FROM pk_keys.pk_key_create(:'org', 'credited', scopes => '{read}', remaining => 10) \gset
 SELECT id AS unlimited, full_key AS unlimited_key FROM pk_keys.pk_key_create(:'org', 'unlimited') \gset
 SELECT id AS revoked, full_key AS revoked_key FROM pk_keys.pk_key_create(:'org', 'revoked') \gset
