@@ -25,7 +25,13 @@ struct KeyRow {
     bool active;        // key and organization
     int32 rate_limit;   // the key's, else the organization's
     bool has_remaining;
-    int64 remaining;
+    int64 remaining;    // the balance now, refills due applied (1.1)
+    // 1.1: where the balance lives and whether it refills. balance_id is id,
+    // or, during a rotation's grace period, the successor holding the one
+    // balance both keys spend. On a 1.0 schema shared and refills are false.
+    pg_uuid_t balance_id;
+    bool shared;
+    bool refills;
 };
 
 // Fills *k for the key whose lower-case hex hash is hash_hex (64 chars);
