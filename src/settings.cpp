@@ -3,6 +3,7 @@
 
 #include "module.h"
 #include "shmem.h"
+#include "stats.h"
 
 extern "C" {
 #include "postgres.h"
@@ -37,7 +38,10 @@ void module_init() {
         &settings::flush_interval_ms, 10000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
     MarkGUCPrefixReserved("pk_keys");
-    if (process_shared_preload_libraries_in_progress) shm::install_hooks();
+    if (process_shared_preload_libraries_in_progress) {
+        shm::install_hooks();
+        stats::install_hooks();
+    }
 }
 
 }  // namespace pk
