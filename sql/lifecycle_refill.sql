@@ -8,7 +8,7 @@ BEGIN
     EXECUTE stmt;
     RETURN 'no error';
 EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
+    RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', '<id>', 'g');
 END $$;
 -- r(remaining, amount, interval, day, mode, last_refill_at, created_at, at)
 CREATE FUNCTION pg_temp.r(rem bigint, amount bigint, iv text, d integer, mode text,
