@@ -37,6 +37,9 @@ const char* const kOptColNames[kOptCols] = {"refill_amount", "refill_interval", 
                                             "last_refill_at", "created_at", "balance_key_id"};
 enum OrgCol { kOrgActive, kOrgLimit, kOrgCols };
 const char* const kOrgColNames[kOrgCols] = {"is_active", "rate_limit_per_minute"};
+// allowed_ips (1.1) of api_keys and organizations: InvalidAttrNumber on a
+// 1.0 schema, where no allowlist applies.
+constexpr const char* kAllowedIps = "allowed_ips";
 
 struct Catalog {
     bool valid;
@@ -44,6 +47,7 @@ struct Catalog {
     AttrNumber key_cols[kKeyCols];
     AttrNumber opt_cols[kOptCols];
     AttrNumber org_cols[kOrgCols];
+    AttrNumber key_allowed_ips, org_allowed_ips;
 };
 
 Catalog cat;
@@ -93,6 +97,8 @@ void load_catalog() {
     for (int i = 0; i < kKeyCols; ++i) cat.key_cols[i] = required_column(cat.keys, kKeyColNames[i]);
     for (int i = 0; i < kOrgCols; ++i) cat.org_cols[i] = required_column(cat.orgs, kOrgColNames[i]);
     for (int i = 0; i < kOptCols; ++i) cat.opt_cols[i] = get_attnum(cat.keys, kOptColNames[i]);
+    cat.key_allowed_ips = get_attnum(cat.keys, kAllowedIps);
+    cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
     cat.valid = true;
 }
 
@@ -110,8 +116,22 @@ bool probe(Relation rel, Relation index, RegProcedure eq, Oid collation, Datum v
 
 Datum column(TupleTableSlot* slot, AttrNumber n, bool* isnull) { return slot_getattr(slot, n, isnull); }
 
-// Reads the organization's flags; false when it is gone (concurrent delete).
-bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
+// A flat, uncompressed copy of a varlena Datum in the current memory context.
+Datum detoasted_copy(Datum d) {
+    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
+
+// The optional varlena column n (0 when absent from the schema or NULL).
+Datum optional_varlena(TupleTableSlot* slot, AttrNumber n) {
+    if (n == InvalidAttrNumber) return (Datum)0;
+    bool isnull = false;
+    Datum d = slot_getattr(slot, n, &isnull);
+    return isnull ? (Datum)0 : detoasted_copy(d);
+}
+
+// Reads the organization's flags (and its allowlist unless *allowed_ips is
+// already set); false when it is gone (concurrent delete).
+bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datum* allowed_ips) {
     Relation rel = table_open(cat.orgs, AccessShareLock);
     Relation index = index_open(cat.orgs_by_id, AccessShareLock);
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
@@ -122,17 +142,13 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
         bool isnull = false;
         *active = DatumGetBool(column(slot, cat.org_cols[kOrgActive], &isnull));
         *limit = DatumGetInt32(column(slot, cat.org_cols[kOrgLimit], &isnull));
+        if (*allowed_ips == (Datum)0) *allowed_ips = optional_varlena(slot, cat.org_allowed_ips);
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, AccessShareLock);
     table_close(rel, AccessShareLock);
     return found;
-}
-
-// A flat, uncompressed copy of a varlena Datum in the current memory context.
-Datum detoasted_copy(Datum d) {
-    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
 }
 
 // A 1.1 column of the slot; NULL when the column does not exist (1.0).
@@ -213,6 +229,7 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->active = DatumGetBool(column(slot, cat.key_cols[kActive], &isnull));
     Datum expires = column(slot, cat.key_cols[kExpires], &isnull);
     k->expired = !isnull && DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp();
+    k->expires_at = isnull ? 0 : DatumGetTimestampTz(expires);
     column(slot, cat.key_cols[kRevoked], &isnull);
     k->revoked = !isnull;
     Datum limit = column(slot, cat.key_cols[kLimit], &isnull);
@@ -221,6 +238,7 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->shared = !isnull;
     memcpy(&k->balance_id, k->shared ? DatumGetUUIDP(balance_key) : &k->id, sizeof(pg_uuid_t));
     read_balance(slot, k);
+    k->allowed_ips = optional_varlena(slot, cat.key_allowed_ips);
 }
 
 }  // namespace
@@ -254,7 +272,7 @@ bool find_by_hash(const char* hash_hex, KeyRow* k) {
     table_close(rel, AccessShareLock);
     bool org_active = false;
     int32 org_limit = 0;
-    found = found && read_organization(k->organization_id, &org_active, &org_limit);
+    found = found && read_organization(k->organization_id, &org_active, &org_limit, &k->allowed_ips);
     if (pushed) PopActiveSnapshot();
     if (!found) return false;
     k->active = k->active && org_active;
