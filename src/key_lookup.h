@@ -33,7 +33,6 @@ struct KeyRow {
     pg_uuid_t balance_id;
     bool shared;
     bool refills;
-    int64 remaining;
     TimestampTz expires_at;  // 0 when the key never expires
     // The client IP allowlist that applies (cidr[]): the key's own when set,
     // else its organization's; 0 when none applies (or on a 1.0 schema).
