@@ -31,12 +31,16 @@ const char* const kKeyColNames[kKeyCols] = {"id", "organization_id", "environmen
                                             "rate_limit_per_minute", "remaining"};
 enum OrgCol { kOrgActive, kOrgLimit, kOrgCols };
 const char* const kOrgColNames[kOrgCols] = {"is_active", "rate_limit_per_minute"};
+// allowed_ips (1.1) of api_keys and organizations: InvalidAttrNumber on a
+// 1.0 schema, where no allowlist applies.
+constexpr const char* kAllowedIps = "allowed_ips";
 
 struct Catalog {
     bool valid;
     Oid keys, keys_by_hash, orgs, orgs_by_id;
     AttrNumber key_cols[kKeyCols];
     AttrNumber org_cols[kOrgCols];
+    AttrNumber key_allowed_ips, org_allowed_ips;
 };
 
 Catalog cat;
@@ -84,6 +88,8 @@ void load_catalog() {
     cat.orgs_by_id = required_relation("organizations_pkey", ns);
     for (int i = 0; i < kKeyCols; ++i) cat.key_cols[i] = required_column(cat.keys, kKeyColNames[i]);
     for (int i = 0; i < kOrgCols; ++i) cat.org_cols[i] = required_column(cat.orgs, kOrgColNames[i]);
+    cat.key_allowed_ips = get_attnum(cat.keys, kAllowedIps);
+    cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
     cat.valid = true;
 }
 
@@ -101,8 +107,22 @@ bool probe(Relation rel, Relation index, RegProcedure eq, Oid collation, Datum v
 
 Datum column(TupleTableSlot* slot, AttrNumber n, bool* isnull) { return slot_getattr(slot, n, isnull); }
 
-// Reads the organization's flags; false when it is gone (concurrent delete).
-bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
+// A flat, uncompressed copy of a varlena Datum in the current memory context.
+Datum detoasted_copy(Datum d) {
+    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
+
+// The optional varlena column n (0 when absent from the schema or NULL).
+Datum optional_varlena(TupleTableSlot* slot, AttrNumber n) {
+    if (n == InvalidAttrNumber) return (Datum)0;
+    bool isnull = false;
+    Datum d = slot_getattr(slot, n, &isnull);
+    return isnull ? (Datum)0 : detoasted_copy(d);
+}
+
+// Reads the organization's flags (and its allowlist unless *allowed_ips is
+// already set); false when it is gone (concurrent delete).
+bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datum* allowed_ips) {
     Relation rel = table_open(cat.orgs, AccessShareLock);
     Relation index = index_open(cat.orgs_by_id, AccessShareLock);
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
@@ -113,17 +133,13 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
         bool isnull = false;
         *active = DatumGetBool(column(slot, cat.org_cols[kOrgActive], &isnull));
         *limit = DatumGetInt32(column(slot, cat.org_cols[kOrgLimit], &isnull));
+        if (*allowed_ips == (Datum)0) *allowed_ips = optional_varlena(slot, cat.org_allowed_ips);
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, AccessShareLock);
     table_close(rel, AccessShareLock);
     return found;
-}
-
-// A flat, uncompressed copy of a varlena Datum in the current memory context.
-Datum detoasted_copy(Datum d) {
-    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
 }
 
 void read_key(TupleTableSlot* slot, KeyRow* k) {
@@ -139,6 +155,7 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->active = DatumGetBool(column(slot, cat.key_cols[kActive], &isnull));
     Datum expires = column(slot, cat.key_cols[kExpires], &isnull);
     k->expired = !isnull && DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp();
+    k->expires_at = isnull ? 0 : DatumGetTimestampTz(expires);
     column(slot, cat.key_cols[kRevoked], &isnull);
     k->revoked = !isnull;
     Datum limit = column(slot, cat.key_cols[kLimit], &isnull);
@@ -146,6 +163,7 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     Datum remaining = column(slot, cat.key_cols[kRemaining], &isnull);
     k->has_remaining = !isnull;
     k->remaining = isnull ? 0 : DatumGetInt64(remaining);
+    k->allowed_ips = optional_varlena(slot, cat.key_allowed_ips);
 }
 
 }  // namespace
@@ -178,7 +196,7 @@ bool find_by_hash(const char* hash_hex, KeyRow* k) {
     table_close(rel, AccessShareLock);
     bool org_active = false;
     int32 org_limit = 0;
-    found = found && read_organization(k->organization_id, &org_active, &org_limit);
+    found = found && read_organization(k->organization_id, &org_active, &org_limit, &k->allowed_ips);
     if (pushed) PopActiveSnapshot();
     if (!found) return false;
     k->active = k->active && org_active;

@@ -8,6 +8,7 @@
 extern "C" {
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "utils/uuid.h"
 }
 
@@ -26,6 +27,10 @@ struct KeyRow {
     int32 rate_limit;   // the key's, else the organization's
     bool has_remaining;
     int64 remaining;
+    TimestampTz expires_at;  // 0 when the key never expires
+    // The client IP allowlist that applies (cidr[]): the key's own when set,
+    // else its organization's; 0 when none applies (or on a 1.0 schema).
+    Datum allowed_ips;
 };
 
 // Fills *k for the key whose lower-case hex hash is hash_hex (64 chars);

@@ -2,6 +2,7 @@
 #include "settings.h"
 
 #include "module.h"
+#include "session_context.h"
 #include "shmem.h"
 #include "stats.h"
 
@@ -37,6 +38,7 @@ void module_init() {
         "A crash can lose at most this much of those counters; never credits or revocations.",
         &settings::flush_interval_ms, 10000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+    session::define_setting();
     MarkGUCPrefixReserved("pk_keys");
     if (process_shared_preload_libraries_in_progress) {
         shm::install_hooks();

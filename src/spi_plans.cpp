@@ -81,6 +81,17 @@ const Definition kDefinitions[] = {
      "   AND window_start OPERATOR(pg_catalog.<) $3",
      3,
      {UUIDOID, INT4OID, TIMESTAMPTZOID}},
+    // kLimitsResolve: per name the key's own limit, else the organization's
+    // pool (api_key_id NULL sorts after the key's row).
+    {"SELECT DISTINCT ON (name) id, name, lim, window_seconds,"
+     "       algorithm OPERATOR(pg_catalog.=) 'fixed', enforce"
+     "  FROM pk_keys.limits"
+     " WHERE organization_id OPERATOR(pg_catalog.=) $1"
+     "   AND (api_key_id OPERATOR(pg_catalog.=) $2 OR api_key_id IS NULL)"
+     "   AND name OPERATOR(pg_catalog.=) ANY ($3)"
+     " ORDER BY name, api_key_id NULLS LAST",
+     3,
+     {UUIDOID, UUIDOID, TEXTARRAYOID}},
 };
 
 static_assert(sizeof(kDefinitions) / sizeof(kDefinitions[0]) == static_cast<int>(Stmt::kCount_));

@@ -20,6 +20,7 @@ enum class Stmt {
     kWindowPrevious,   // (id, window, start): count of the previous window
     kWindowAdd,        // (id, window, start, n): add to the current window
     kWindowCleanup,    // (id, window, start): delete windows before start
+    kLimitsResolve,    // (org, key, names): the named limits a request spends (1.1)
     kCount_
 };
 
