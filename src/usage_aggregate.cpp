@@ -45,10 +45,24 @@ struct KeySetEntry {
 
 }  // namespace
 
+// One row's contribution, kept inline until a second row arrives (the
+// per-request path never builds hash tables).
+struct One {
+    pg_uuid_t org;
+    pg_uuid_t key;
+    int32 day;
+    const char* endpoint;
+    int endpoint_len;
+    int32 status_code;
+    bool has_response_time;
+    int32 response_time_ms;
+};
+
 struct Batch {
     MemoryContext cxt;
     int64 rows;
-    HTAB* rollups;
+    One first;      // the row, while rows == 1
+    HTAB* rollups;  // from the second row on
     HTAB* day_keys;
     HTAB* month_keys;
 };
@@ -162,11 +176,10 @@ void key_set_arrays(HTAB* set, Datum* args, int first) {
 
 }  // namespace
 
-Batch* batch_begin() {
-    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pk_keys usage batch",
-                                              ALLOCSET_SMALL_SIZES);
-    auto* b = static_cast<Batch*>(MemoryContextAllocZero(cxt, sizeof(Batch)));
-    b->cxt = cxt;
+namespace {
+
+void make_tables(Batch* b) {
+    MemoryContext cxt = b->cxt;
     HASHCTL info;
     memset(&info, 0, sizeof info);
     info.keysize = sizeof(RollupKey);
@@ -178,13 +191,11 @@ Batch* batch_begin() {
                              HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
     b->day_keys = key_set(cxt, "pk_keys usage day keys");
     b->month_keys = key_set(cxt, "pk_keys usage month keys");
-    return b;
 }
 
-void batch_add(Batch* b, const pg_uuid_t& org, const pg_uuid_t& key, TimestampTz at,
-               const char* endpoint, int endpoint_len, int32 status_code, bool has_response_time,
-               int32 response_time_ms) {
-    int32 day = utc_day(at);
+// Adds a row to the hash tables.
+void add_grouped(Batch* b, const pg_uuid_t& org, const pg_uuid_t& key, int32 day, const char* endpoint,
+                 int endpoint_len, int32 status_code, bool has_response_time, int32 response_time_ms) {
     RollupKey k;
     memset(&k, 0, sizeof k);
     k.org = org;
@@ -207,6 +218,98 @@ void batch_add(Batch* b, const pg_uuid_t& org, const pg_uuid_t& key, TimestampTz
     }
     note_key(b->day_keys, org, key, day);
     note_key(b->month_keys, org, key, month_start(day));
+}
+
+// One row (the per-request path), usually in one statement: add to this
+// shard's rollup row and, in the same statement, probe whether the key is
+// already in this shard's day set (a day key row always comes with its
+// month key row, in this shard or folded into shard 0 together). Only the
+// first row of an endpoint, a key or a day of a shard runs the full apply.
+const char* const kAddOneSql =
+    "UPDATE pk_keys.usage_rollup AS t"
+    "   SET requests = t.requests OPERATOR(pg_catalog.+) 1,"
+    "       successful = t.successful OPERATOR(pg_catalog.+) $5,"
+    "       failed = t.failed OPERATOR(pg_catalog.+) $6,"
+    "       response_time_sum = t.response_time_sum OPERATOR(pg_catalog.+) $7,"
+    "       response_time_count = t.response_time_count OPERATOR(pg_catalog.+) $8"
+    " WHERE t.organization_id OPERATOR(pg_catalog.=) $2 AND t.day OPERATOR(pg_catalog.=) $3"
+    "   AND t.endpoint OPERATOR(pg_catalog.=) ($4 COLLATE \"C\") AND t.shard OPERATOR(pg_catalog.=) $1"
+    " RETURNING EXISTS (SELECT 1 FROM pk_keys.usage_day_keys k"
+    "                   WHERE k.organization_id OPERATOR(pg_catalog.=) $2 AND k.day OPERATOR(pg_catalog.=) $3"
+    "                     AND k.api_key_id OPERATOR(pg_catalog.=) $9 AND k.shard OPERATOR(pg_catalog.=) $1)";
+
+SPIPlanPtr add_one_plan = nullptr;
+
+void apply_one(const One& r) {
+    if (!add_one_plan) {
+        Oid types[9] = {INT2OID, UUIDOID, DATEOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, UUIDOID};
+        SPIPlanPtr p = SPI_prepare(kAddOneSql, 9, types);
+        if (!p) elog(ERROR, "pk_keys: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+        SPI_keepplan(p);
+        add_one_plan = p;
+    }
+    pg_uuid_t org = r.org, key = r.key;
+    bool ok = is_successful(r.status_code);
+    Datum args[9] = {Int16GetDatum(my_shard()),
+                     UUIDPGetDatum(&org),
+                     DateADTGetDatum(r.day),
+                     PointerGetDatum(cstring_to_text_with_len(r.endpoint, r.endpoint_len)),
+                     Int64GetDatum(ok ? 1 : 0),
+                     Int64GetDatum(ok ? 0 : 1),
+                     Int64GetDatum(r.has_response_time ? r.response_time_ms : 0),
+                     Int64GetDatum(r.has_response_time ? 1 : 0),
+                     UUIDPGetDatum(&key)};
+    int rc = SPI_execute_plan(add_one_plan, args, nullptr, false, 0);
+    if (rc < 0) elog(ERROR, "pk_keys: usage aggregation failed: %s", SPI_result_code_string(rc));
+    bool isnull = true;
+    bool key_seen = SPI_processed == 1 &&
+                    DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    if (SPI_processed == 1 && key_seen) return;
+    // First of its kind: the batch path, for this one row.
+    Batch* b = batch_begin();
+    make_tables(b);
+    if (SPI_processed == 1) {
+        // The rollup row is counted: only the key sets remain.
+        hash_destroy(b->rollups);
+        b->rollups = nullptr;
+    } else {
+        add_grouped(b, r.org, r.key, r.day, r.endpoint, r.endpoint_len, r.status_code,
+                    r.has_response_time, r.response_time_ms);
+    }
+    note_key(b->day_keys, r.org, r.key, r.day);
+    note_key(b->month_keys, r.org, r.key, month_start(r.day));
+    b->rows = 2;  // grouped
+    batch_apply(b);
+}
+
+}  // namespace
+
+Batch* batch_begin() {
+    MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pk_keys usage batch",
+                                              ALLOCSET_SMALL_SIZES);
+    auto* b = static_cast<Batch*>(MemoryContextAllocZero(cxt, sizeof(Batch)));
+    b->cxt = cxt;
+    return b;
+}
+
+void batch_add(Batch* b, const pg_uuid_t& org, const pg_uuid_t& key, TimestampTz at,
+               const char* endpoint, int endpoint_len, int32 status_code, bool has_response_time,
+               int32 response_time_ms) {
+    int32 day = utc_day(at);
+    if (b->rows == 0) {
+        char* copy = static_cast<char*>(MemoryContextAlloc(b->cxt, Max(endpoint_len, 1)));
+        memcpy(copy, endpoint, endpoint_len);
+        b->first = One{org, key, day, copy, endpoint_len, status_code, has_response_time, response_time_ms};
+    } else {
+        if (b->rows == 1) {
+            make_tables(b);
+            const One& f = b->first;
+            add_grouped(b, f.org, f.key, f.day, f.endpoint, f.endpoint_len, f.status_code,
+                        f.has_response_time, f.response_time_ms);
+        }
+        add_grouped(b, org, key, day, endpoint, endpoint_len, status_code, has_response_time,
+                    response_time_ms);
+    }
     b->rows += 1;
 }
 
@@ -214,14 +317,19 @@ int64 batch_rows(const Batch* b) { return b->rows; }
 
 void batch_apply(Batch* b) {
     if (b->rows == 0) return;
+    if (b->rows == 1) {
+        apply_one(b->first);
+        MemoryContextDelete(b->cxt);
+        return;
+    }
     MemoryContext old = MemoryContextSwitchTo(b->cxt);
-    int n = static_cast<int>(hash_get_num_entries(b->rollups));
+    int n = b->rollups ? static_cast<int>(hash_get_num_entries(b->rollups)) : 0;
     Datum *orgs = datums(n), *days = datums(n), *endpoints = datums(n), *req = datums(n),
           *ok = datums(n), *bad = datums(n), *rts = datums(n), *rtc = datums(n);
     HASH_SEQ_STATUS seq;
-    hash_seq_init(&seq, b->rollups);
     int i = 0;
-    while (auto* r = static_cast<Rollup*>(hash_seq_search(&seq))) {
+    if (b->rollups) hash_seq_init(&seq, b->rollups);
+    while (auto* r = b->rollups ? static_cast<Rollup*>(hash_seq_search(&seq)) : nullptr) {
         orgs[i] = UUIDPGetDatum(&r->key.org);
         days[i] = DateADTGetDatum(r->key.day);
         endpoints[i] = PointerGetDatum(cstring_to_text_with_len(r->key.endpoint, r->key.endpoint_len));
