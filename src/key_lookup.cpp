@@ -40,7 +40,8 @@ struct Catalog {
     Oid keys, keys_by_hash, orgs, orgs_by_id;
     AttrNumber key_cols[kKeyCols];
     AttrNumber org_cols[kOrgCols];
-    AttrNumber key_allowed_ips, org_allowed_ips;
+    AttrNumber key_allowed_ips, org_allowed_ips, key_credits_baseline;
+    bool has_events;
 };
 
 Catalog cat;
@@ -90,6 +91,8 @@ void load_catalog() {
     for (int i = 0; i < kOrgCols; ++i) cat.org_cols[i] = required_column(cat.orgs, kOrgColNames[i]);
     cat.key_allowed_ips = get_attnum(cat.keys, kAllowedIps);
     cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
+    cat.key_credits_baseline = get_attnum(cat.keys, "credits_baseline");
+    cat.has_events = OidIsValid(get_relname_relid("events", ns));
     cat.valid = true;
 }
 
@@ -164,9 +167,19 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->has_remaining = !isnull;
     k->remaining = isnull ? 0 : DatumGetInt64(remaining);
     k->allowed_ips = optional_varlena(slot, cat.key_allowed_ips);
+    k->credits_baseline = 0;
+    if (cat.key_credits_baseline != InvalidAttrNumber) {
+        Datum b = column(slot, cat.key_credits_baseline, &isnull);
+        if (!isnull) k->credits_baseline = DatumGetInt64(b);
+    }
 }
 
 }  // namespace
+
+bool has_events() {
+    if (!cat.valid) load_catalog();
+    return cat.has_events;
+}
 
 Oid current_generation() {
     if (!cat.valid) load_catalog();

@@ -21,6 +21,7 @@ enum class Stmt {
     kWindowAdd,        // (id, window, start, n): add to the current window
     kWindowCleanup,    // (id, window, start): delete windows before start
     kLimitsResolve,    // (org, key, names): the named limits a request spends (1.1)
+    kEventEmit,        // (kind, org, key, payload text): pk_event_emit (1.1)
     kCount_
 };
 
