@@ -118,8 +118,8 @@ bool spi_bool(int c) {
 // Why a spend matched no row, read with a new snapshot (the key may have been
 // changed by the transaction the UPDATE waited for). *remaining gets the
 // balance as it is now.
-const char* spend_refusal(pk::spi::Conn& conn, Datum* args, int64* remaining) {
-    pk::spi::exec(conn, pk::spi::Stmt::kBalance, args, nullptr, 1);
+const char* spend_refusal(pk::spi::Conn& conn, const KeyRow& k, Datum* args, int64* remaining) {
+    pk::spi::exec(conn, pk::spi::balance_stmt(k.refills, k.shared), args, nullptr, 1);
     if (SPI_processed == 0) return "NOT_FOUND";  // deleted meanwhile
     bool isnull = false;
     Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -141,10 +141,11 @@ const char* spend(pk::spi::Conn& conn, const KeyRow& k, int64 cost, bool count_i
         return (!k.has_remaining || k.remaining >= 1) ? nullptr : "USAGE_EXCEEDED";
     }
     pg_uuid_t id = k.id;
-    Datum args[2] = {UUIDPGetDatum(&id), Int64GetDatum(cost)};
-    auto stmt = count_in_table ? pk::spi::Stmt::kSpendAndCount : pk::spi::Stmt::kSpend;
+    pg_uuid_t balance_id = k.balance_id;
+    Datum args[3] = {UUIDPGetDatum(&id), Int64GetDatum(cost), UUIDPGetDatum(&balance_id)};
+    auto stmt = pk::spi::spend_stmt(count_in_table, k.refills, k.shared);
     pk::spi::exec(conn, stmt, args, nullptr, 1);
-    if (SPI_processed == 0) return spend_refusal(conn, args, remaining);
+    if (SPI_processed == 0) return spend_refusal(conn, k, args, remaining);
     bool isnull = false;
     Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
     *remaining = isnull ? 0 : DatumGetInt64(d);

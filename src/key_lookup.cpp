@@ -1,5 +1,7 @@
 #include "key_lookup.h"
 
+#include "refill.h"
+
 extern "C" {
 #include "access/genam.h"
 #include "access/relation.h"
@@ -29,6 +31,10 @@ enum KeyCol { kId, kOrgId, kEnv, kScopes, kActive, kExpires, kRevoked, kLimit, k
 const char* const kKeyColNames[kKeyCols] = {"id", "organization_id", "environment", "scopes",
                                             "is_active", "expires_at", "revoked_at",
                                             "rate_limit_per_minute", "remaining"};
+// 1.1 columns: absent (InvalidAttrNumber) on a database still at 1.0.
+enum OptCol { kRefillAmount, kRefillInterval, kRefillDay, kRefillMode, kLastRefill, kCreated, kBalanceKey, kOptCols };
+const char* const kOptColNames[kOptCols] = {"refill_amount", "refill_interval", "refill_day", "refill_mode",
+                                            "last_refill_at", "created_at", "balance_key_id"};
 enum OrgCol { kOrgActive, kOrgLimit, kOrgCols };
 const char* const kOrgColNames[kOrgCols] = {"is_active", "rate_limit_per_minute"};
 // allowed_ips (1.1) of api_keys and organizations: InvalidAttrNumber on a
@@ -37,8 +43,9 @@ constexpr const char* kAllowedIps = "allowed_ips";
 
 struct Catalog {
     bool valid;
-    Oid keys, keys_by_hash, orgs, orgs_by_id;
+    Oid keys, keys_by_hash, keys_by_id, orgs, orgs_by_id;
     AttrNumber key_cols[kKeyCols];
+    AttrNumber opt_cols[kOptCols];
     AttrNumber org_cols[kOrgCols];
     AttrNumber key_allowed_ips, org_allowed_ips, key_credits_baseline;
     bool has_events;
@@ -49,7 +56,7 @@ bool callback_registered = false;
 
 void invalidate(Datum, Oid relid) {
     if (!cat.valid) return;
-    if (relid == InvalidOid || relid == cat.keys || relid == cat.keys_by_hash ||
+    if (relid == InvalidOid || relid == cat.keys || relid == cat.keys_by_hash || relid == cat.keys_by_id ||
         relid == cat.orgs || relid == cat.orgs_by_id) {
         cat.valid = false;
     }
@@ -85,10 +92,12 @@ void load_catalog() {
     }
     cat.keys = required_relation("api_keys", ns);
     cat.keys_by_hash = required_relation("api_keys_key_hash_key", ns);
+    cat.keys_by_id = required_relation("api_keys_pkey", ns);
     cat.orgs = required_relation("organizations", ns);
     cat.orgs_by_id = required_relation("organizations_pkey", ns);
     for (int i = 0; i < kKeyCols; ++i) cat.key_cols[i] = required_column(cat.keys, kKeyColNames[i]);
     for (int i = 0; i < kOrgCols; ++i) cat.org_cols[i] = required_column(cat.orgs, kOrgColNames[i]);
+    for (int i = 0; i < kOptCols; ++i) cat.opt_cols[i] = get_attnum(cat.keys, kOptColNames[i]);
     cat.key_allowed_ips = get_attnum(cat.keys, kAllowedIps);
     cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
     cat.key_credits_baseline = get_attnum(cat.keys, "credits_baseline");
@@ -145,6 +154,71 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datu
     return found;
 }
 
+// A 1.1 column of the slot; NULL when the column does not exist (1.0).
+Datum optional(TupleTableSlot* slot, OptCol c, bool* isnull) {
+    if (cat.opt_cols[c] == InvalidAttrNumber) {
+        *isnull = true;
+        return (Datum)0;
+    }
+    return column(slot, cat.opt_cols[c], isnull);
+}
+
+// The text of a short text Datum (refill_interval, refill_mode).
+std::string_view short_text(Datum d) {
+    text* t = DatumGetTextPP(d);  // short inline values: no detoasting allocation fails
+    return std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+// Reads remaining and the refill settings of the row holding the balance,
+// and applies the refills due now (the same arithmetic as the spend
+// statement's pk_refill_remaining).
+void read_balance(TupleTableSlot* slot, KeyRow* k) {
+    bool isnull = false;
+    Datum remaining = column(slot, cat.key_cols[kRemaining], &isnull);
+    k->has_remaining = !isnull;
+    k->remaining = isnull ? 0 : DatumGetInt64(remaining);
+    k->refills = false;
+    bool amount_null = false, interval_null = false, mode_null = false, day_null = false;
+    bool last_null = false, created_null = false;
+    Datum amount = optional(slot, kRefillAmount, &amount_null);
+    Datum interval = optional(slot, kRefillInterval, &interval_null);
+    Datum mode = optional(slot, kRefillMode, &mode_null);
+    if (!k->has_remaining || amount_null || interval_null || mode_null) return;
+    pk::refill::Settings s;
+    if (!pk::refill::parse(short_text(interval), short_text(mode), &s.policy)) return;
+    Datum day = optional(slot, kRefillDay, &day_null);
+    Datum last = optional(slot, kLastRefill, &last_null);
+    Datum created = optional(slot, kCreated, &created_null);
+    if (created_null) return;
+    s.policy.amount = DatumGetInt64(amount);
+    s.policy.day = day_null ? 1 : DatumGetInt32(day);
+    s.after = pk::refill::after_of(!last_null, last_null ? 0 : DatumGetTimestampTz(last),
+                                   DatumGetTimestampTz(created));
+    s.finite = !TIMESTAMP_NOT_FINITE(s.after);
+    s.set = true;
+    TimestampTz applied = 0;
+    k->refills = true;
+    k->remaining = pk::refill::balance_at(s, k->remaining, GetCurrentTransactionStartTimestamp(), &applied);
+}
+
+// Reads the balance from the rotation successor that holds it; a missing
+// holder leaves the key with no credits (it fails closed).
+void read_shared_balance(Relation rel, TupleTableSlot* slot, KeyRow* k) {
+    Relation index = index_open(cat.keys_by_id, AccessShareLock);
+    IndexScanDesc scan;
+    pg_uuid_t id = k->balance_id;
+    bool found = probe(rel, index, F_UUID_EQ, InvalidOid, UUIDPGetDatum(&id), slot, &scan);
+    if (found) {
+        read_balance(slot, k);
+    } else {
+        k->has_remaining = true;
+        k->remaining = 0;
+        k->refills = false;
+    }
+    index_endscan(scan);
+    index_close(index, AccessShareLock);
+}
+
 void read_key(TupleTableSlot* slot, KeyRow* k) {
     bool isnull = false;
     memcpy(&k->id, DatumGetUUIDP(column(slot, cat.key_cols[kId], &isnull)), sizeof(pg_uuid_t));
@@ -163,9 +237,10 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->revoked = !isnull;
     Datum limit = column(slot, cat.key_cols[kLimit], &isnull);
     k->rate_limit = isnull ? -1 : DatumGetInt32(limit);
-    Datum remaining = column(slot, cat.key_cols[kRemaining], &isnull);
-    k->has_remaining = !isnull;
-    k->remaining = isnull ? 0 : DatumGetInt64(remaining);
+    Datum balance_key = optional(slot, kBalanceKey, &isnull);
+    k->shared = !isnull;
+    memcpy(&k->balance_id, k->shared ? DatumGetUUIDP(balance_key) : &k->id, sizeof(pg_uuid_t));
+    read_balance(slot, k);
     k->allowed_ips = optional_varlena(slot, cat.key_allowed_ips);
     k->credits_baseline = 0;
     if (cat.key_credits_baseline != InvalidAttrNumber) {
@@ -204,6 +279,7 @@ bool find_by_hash(const char* hash_hex, KeyRow* k) {
     bool found = probe(rel, index, F_TEXTEQ, C_COLLATION_OID, hash, slot, &scan);
     if (found) read_key(slot, k);
     index_endscan(scan);
+    if (found && k->shared) read_shared_balance(rel, slot, k);
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, AccessShareLock);
     table_close(rel, AccessShareLock);

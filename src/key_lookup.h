@@ -26,7 +26,13 @@ struct KeyRow {
     bool active;        // key and organization
     int32 rate_limit;   // the key's, else the organization's
     bool has_remaining;
-    int64 remaining;
+    int64 remaining;    // the balance now, refills due applied (1.1)
+    // 1.1: where the balance lives and whether it refills. balance_id is id,
+    // or, during a rotation's grace period, the successor holding the one
+    // balance both keys spend. On a 1.0 schema shared and refills are false.
+    pg_uuid_t balance_id;
+    bool shared;
+    bool refills;
     TimestampTz expires_at;  // 0 when the key never expires
     // The client IP allowlist that applies (cidr[]): the key's own when set,
     // else its organization's; 0 when none applies (or on a 1.0 schema).
