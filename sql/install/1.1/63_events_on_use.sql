@@ -2,8 +2,9 @@
 -- needs the balance it is 10 % of, "the last refill or creation balance".
 -- api_keys.credits_baseline keeps it: set when a key is created with
 -- credits and whenever its balance rises (a refill, pk_key_add_credits,
--- pk_key_update); spends, which only lower it, never run the trigger
--- function (the WHEN clause filters them out at no cost).
+-- pk_key_update): the refill amount for a 'replace' refill, else the new
+-- balance. Spends, which only lower it, never run the trigger function (the
+-- WHEN clause filters them out at no cost).
 
 ALTER TABLE pk_keys.api_keys ADD COLUMN credits_baseline bigint;
 UPDATE pk_keys.api_keys SET credits_baseline = remaining WHERE remaining IS NOT NULL;
@@ -11,7 +12,13 @@ UPDATE pk_keys.api_keys SET credits_baseline = remaining WHERE remaining IS NOT 
 CREATE FUNCTION pk_keys.api_keys_credits_baseline() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pk_keys AS $$
 BEGIN
-    NEW.credits_baseline := NEW.remaining;
+    IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.refill_amount IS NOT NULL
+       AND NEW.refill_mode OPERATOR(pg_catalog.=) 'replace'
+       AND NEW.last_refill_at IS DISTINCT FROM OLD.last_refill_at THEN
+        NEW.credits_baseline := NEW.refill_amount;
+    ELSE
+        NEW.credits_baseline := NEW.remaining;
+    END IF;
     RETURN NEW;
 END $$;
 
