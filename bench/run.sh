@@ -80,6 +80,8 @@ configure_mode() {
     if [ "$MODE" = full ]; then COPY_N=1000000; else COPY_N=200000; fi
     HOT=$((NKEYS + 1))      # key numbers, see sql/prepare_keys.sql
     CREDITS=$((NKEYS + 2))
+    REQ=$((NKEYS + 3))      # the request-check key, see sql/prepare_request.sql
+    REFILL=$((NKEYS + 4))   # a copy of the credits key with a refill setting (1.1, ext only)
 }
 
 # "1000000" -> "1M", "250000" -> "250k"
@@ -183,8 +185,25 @@ prepare_data() {
 
     log "loading $(human "$NKEYS") keys + hot key + credits key in $NORGS organizations (ext and ref in parallel)"
     run_on_both keys db_psql -v nkeys="$NKEYS" -v norgs="$NORGS" -f "$BENCH_DIR/sql/prepare_keys.sql"
+    add_refill_key
     create_usage_partitions
     load_usage 1 "$USAGE_BASE"
+}
+
+# The refill key (1.1, extension only): the credits key's twin with a monthly
+# refill whose next instant is weeks away, so the runs measure the cost of
+# the refill check in the spend, not a refill.
+add_refill_key() {
+    [ "$EXT_STATE" = ok ] || return 0
+    has_function bench_ext "${NEEDS[auth_refill]}" || return 0
+    db_psql bench_ext -v ON_ERROR_STOP=1 -q -c "INSERT INTO pk_keys.api_keys (id, organization_id, name, key_prefix,
+            key_hash, key_hint, environment, scopes, rate_limit_per_minute, remaining, refill_amount, refill_interval,
+            refill_day, refill_mode, last_refill_at)
+        SELECT md5('key$REFILL')::uuid, organization_id, 'bench refill key', key_prefix,
+               encode(sha256(convert_to($(key_sql "$REFILL"), 'UTF8')), 'hex'), right($(key_sql "$REFILL"), 4),
+               environment, scopes, rate_limit_per_minute, remaining, 1000000000000000, 'month',
+               1, 'replace', now()
+        FROM pk_keys.api_keys WHERE id = md5('key$CREDITS')::uuid" >/dev/null
 }
 
 # When the extension partitions usage by month and offers
@@ -259,6 +278,7 @@ declare -A NEEDS=(
     [auth_random]="pk_keys.pk_authenticate(text,text[],integer)"
     [auth_hot]="pk_keys.pk_authenticate(text,text[],integer)"
     [auth_credits]="pk_keys.pk_authenticate(text,text[],integer)"
+    [auth_refill]="pk_keys.pk_refill_remaining(bigint,bigint,text,integer,text,timestamp with time zone,timestamp with time zone,timestamp with time zone)"
     [hash_verify]="pk_keys.pk_verify_key(text,text)"
     [usage_create]="pk_keys.pk_usage_create(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
     [usage_record:ext]="pk_keys.pk_usage_record(uuid,text,text,integer,integer,inet,text,timestamp with time zone)"
@@ -284,6 +304,7 @@ preflight_sql() {
         auth_random) echo "SELECT code FROM pk_keys.pk_authenticate($(key_sql 1))" ;;
         auth_hot) echo "SELECT code FROM pk_keys.pk_authenticate($(key_sql "$HOT"))" ;;
         auth_credits) echo "SELECT code FROM pk_keys.pk_authenticate($(key_sql "$CREDITS"), '{}', 1)" ;;
+        auth_refill) echo "SELECT code FROM pk_keys.pk_authenticate($(key_sql "$REFILL"), '{}', 1)" ;;
         hash_verify) echo "SELECT pk_keys.pk_verify_key(k, pk_keys.pk_hash_key(k)) FROM (SELECT $(key_sql 2) AS k) s" ;;
         usage_create) echo "SELECT count(*) FROM pk_keys.pk_usage_create(md5('key3')::uuid, '/v1/orders', 'POST', 201, 9)" ;;
         rate_limit) echo "SELECT allowed FROM pk_keys.pk_rate_limit_check(md5('key4')::uuid, 1000000000)" ;;
@@ -336,7 +357,7 @@ pgbench_tps() {
     local db=$1 script=$2 out="$BENCH_TMP/pgbench.out" file="$BENCH_DIR/pgbench/$2.sql"
     [ -f "$BENCH_DIR/pgbench/$script.${db#bench_}.sql" ] && file="$BENCH_DIR/pgbench/$script.${db#bench_}.sql"
     if ! "$PG_BIN/pgbench" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" -f "$file" \
-        -D nkeys="$NKEYS" -D hot="$HOT" -D credits="$CREDITS" "$db" >"$out" 2>&1; then
+        -D nkeys="$NKEYS" -D hot="$HOT" -D credits="$CREDITS" -D req="$REQ" -D refill="$REFILL" "$db" >"$out" 2>&1; then
         grep -m3 -E 'error|ERROR' "$out" >&2 || true
         return 1
     fi
@@ -360,7 +381,7 @@ finish_medians() {
     done
 }
 
-PGB_METRICS=(auth_random auth_hot auth_credits hash_verify usage_create usage_record api_request rate_limit)
+PGB_METRICS=(auth_random auth_hot auth_credits auth_refill hash_verify usage_create usage_record api_request rate_limit)
 
 measure_pgbench() {
     local metric target round tps
@@ -394,12 +415,46 @@ measure_pgbench() {
     done
     # Every key must still answer VALID after the runs; otherwise the figure
     # may have measured a refusal (a rate limit, exhausted credits).
-    for metric in auth_random auth_hot auth_credits; do
+    for metric in auth_random auth_hot auth_credits auth_refill; do
         for target in ext ref; do
             [ -z "${NOTE[$metric:$target]:-}" ] || continue
             if ! preflight "$metric" "$target"; then
                 NOTES+=("$metric on $target: after the runs the key $(tr -d '\n' <<<"${NOTE[$metric:$target]}"); the figure may measure a refusal")
                 unset "NOTE[$metric:$target]"
+            fi
+        done
+    done
+}
+
+# pk_authenticate_request (client IP, two-range allowlist, two named limits)
+# against plain pk_authenticate on the extension alone (the reference has no
+# 1.1 surface), interleaved in the same rounds.
+measure_request_check() {
+    local round tps target
+    [ "$EXT_STATE" = ok ] || { NOTE[auth_request:ext]="no extension"; return 0; }
+    if ! has_function bench_ext "pk_keys.pk_authenticate_request(text,text[],integer,inet,jsonb,text)"; then
+        NOTE[auth_request:ext]="no pk_authenticate_request"
+        return 0
+    fi
+    if ! db_psql bench_ext -v req="$REQ" -f "$BENCH_DIR/sql/prepare_request.sql" >"$BENCH_TMP/request.log" 2>&1; then
+        NOTE[auth_request:ext]="setup failed: $(grep -m1 ERROR "$BENCH_TMP/request.log" | cut -c1-60)"
+        return 0
+    fi
+    local check="SELECT code FROM pk_keys.pk_authenticate_request('pk_live_' || lpad('$REQ', 42, '0') || 'A', '{}', 1, '10.1.2.3', '{\"tokens\": 1, \"pool\": 1}')"
+    if [ "$(db_value bench_ext "$check" 2>/dev/null)" != VALID ]; then
+        NOTE[auth_request:ext]="preflight did not answer VALID"
+        return 0
+    fi
+    for ((round = 1; round <= ROUNDS; round++)); do
+        log "request check round $round/$ROUNDS (plain pk_authenticate, then pk_authenticate_request)"
+        for target in auth_plain auth_request; do
+            local script=$target
+            [ "$target" = auth_plain ] && script=auth_hot
+            if tps=$(pgbench_tps bench_ext "$script"); then
+                add_sample "$target:ext" "$tps"
+                log "  $target ext: $tps tps"
+            else
+                NOTE[$target:ext]="pgbench run failed"
             fi
         done
     done
@@ -668,6 +723,7 @@ build_table() {
         [auth_random]="pk_authenticate, random key of $(human "$NKEYS")"
         [auth_hot]="pk_authenticate, one hot key"
         [auth_credits]="pk_authenticate, key with credits"
+        [auth_refill]="pk_authenticate, key with credits and a refill"
         [hash_verify]="pk_hash_key + pk_verify_key"
         [usage_create]="pk_usage_create"
         [usage_record]="pk_usage_record (ref: its pk_usage_create)"
@@ -693,6 +749,12 @@ build_table() {
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 10, ext/floor ≥ 0.4" "$(both_yes "$(judge "$er" '>=' 10)" "$(judge "$ef" '>=' 0.4)")" ;;
             api_request)
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/ref ≥ 8" "$(judge "$er" '>=' 8)" ;;
+            auth_refill)
+                # Same key shape as auth_credits plus a refill setting: the
+                # refill must not cost the hot path (issue #9: within noise).
+                local cr
+                cr=$(ratio "$e" "${RESULT[auth_credits:ext]:-}")
+                row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext ≥ 0.9 × credits-key ext (${cr:-n/a})" "$(judge "$cr" '>=' 0.9)" ;;
             hash_verify)
                 row "${labels[$m]}" tps "$(val "$m" ext tps)" "$(val "$m" ref tps)" - "${er:-n/a}" "${ef:-n/a}" "ext/floor ≥ 0.8" "$(judge "$ef" '>=' 0.8)" ;;
             rate_limit)
@@ -711,6 +773,11 @@ build_table() {
     ef=$(ratio "$e" "$r")
     row "COPY $(human "$COPY_N") usage rows (time)" ms "$(val copy ext ms)" - "$(fmt "$r" ms)" - "${ef:-n/a}" "ext/floor time ≤ 2" "$(judge "$ef" '<=' 2)"
     row "8 concurrent mixed writers" rows/s "${RESULT[mixed:ext]:-n/a}" - - - - "0 failed (got ${RESULT[mixed_failed:ext]:-n/a})" "$(judge "${RESULT[mixed_failed:ext]:-}" '<=' 0)"
+    # the full request check against plain pk_authenticate, both on ext
+    e=${RESULT[auth_request:ext]:-} r=${RESULT[auth_plain:ext]:-}
+    er=$(ratio "$e" "$r")
+    row "pk_authenticate_request (client IP, 2-range allowlist, 2 named limits) vs plain pk_authenticate" tps \
+        "$(val auth_request ext tps)" "$(val auth_plain ext tps) (plain)" - "${er:-n/a} (vs plain)" - "≥ 0.8 × plain" "$(judge "$er" '>=' 0.8)"
 
     # timed statements: the speed ratio is ref time / ext time
     e=${RESULT[gen:ext]:-} r=${RESULT[gen:ref]:-}
@@ -783,6 +850,7 @@ main() {
     create_databases
     prepare_data
     measure_pgbench
+    measure_request_check
     measure_generate_key
     snapshot_base_size
     load_usage $((USAGE_BASE + 1)) "$USAGE_GROWN"

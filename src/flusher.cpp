@@ -6,6 +6,7 @@
 // Written in C style: no C++ object with a destructor lives in these frames,
 // so PostgreSQL's longjmps cannot skip one.
 #include "flusher.h"
+#include "events.h"
 
 #include <csignal>
 #include <cstdio>
@@ -284,6 +285,7 @@ int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
         if (f.n_windows > 0) in_subtransaction(step_windows, windows_failed, &f);
         in_subtransaction(step_queue, queue_failed, &f);
         in_subtransaction(step_analytics, analytics_failed, &f);
+        pk::events::write_queued();  // events of read-only transactions
     } else {
         // pk_keys is gone: queued rows and counts of this database are discarded.
         pk::usage_queue::take_and_write(MyDatabaseId, InvalidOid, kBatch);

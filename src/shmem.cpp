@@ -354,6 +354,10 @@ bool count_for_flusher(bool (*add)(void*), void* ctx) {
     return counted;
 }
 
+void wake_flusher() {
+    if (available()) ensure_flusher();
+}
+
 void flusher_stopped(Oid db) {
     if (DbSlot* slot = db_slot(db, false)) pg_atomic_write_u32(&slot->flusher_running, 0);
 }
