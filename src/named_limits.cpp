@@ -25,6 +25,7 @@ extern "C" {
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/timestamp.h"
 #include "utils/numeric.h"
 }
@@ -128,6 +129,40 @@ bool probe_limit(Relation rel, Relation index, TupleTableSlot* slot, const pg_uu
     return found;
 }
 
+// Appends "key": value pairs to the object being built.
+void push_key(JsonbParseState** st, const char* key) {
+    JsonbValue k;
+    k.type = jbvString;
+    k.val.string.val = const_cast<char*>(key);
+    k.val.string.len = static_cast<int>(strlen(key));
+    pushJsonbValue(st, WJB_KEY, &k);
+}
+
+void push_string(JsonbParseState** st, const char* key, const char* value) {
+    push_key(st, key);
+    JsonbValue v;
+    v.type = jbvString;
+    v.val.string.val = const_cast<char*>(value);
+    v.val.string.len = static_cast<int>(strlen(value));
+    pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+void push_number(JsonbParseState** st, const char* key, int64 value) {
+    push_key(st, key);
+    JsonbValue v;
+    v.type = jbvNumeric;
+    v.val.numeric = int64_to_numeric(value);
+    pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+void push_bool(JsonbParseState** st, const char* key, bool value) {
+    push_key(st, key);
+    JsonbValue v;
+    v.type = jbvBool;
+    v.val.boolean = value;
+    pushJsonbValue(st, WJB_VALUE, &v);
+}
+
 const Limit* find(const Resolved& set, const char* name) {
     for (int i = 0; i < set.n; ++i) {
         if (strcmp(set.items[i].name, name) == 0) return &set.items[i];
@@ -219,26 +254,27 @@ void finish(spi::Conn& conn, const Resolved& set, bool consume) {
 }
 
 Datum report(const Resolved& set, const Request& req, bool kept) {
-    StringInfoData buf;
-    initStringInfo(&buf);
-    appendStringInfoChar(&buf, '[');
+    // Built as a JsonbValue tree (no JSON text to parse back).
+    JsonbParseState* st = nullptr;
+    pushJsonbValue(&st, WJB_BEGIN_ARRAY, nullptr);
     for (int i = 0; i < req.n; ++i) {
         const Limit* l = find(set, req.items[i].name);
         if (!l) continue;
-        char reset[MAXDATELEN + 1];
-        JsonEncodeDateTime(reset, TimestampTzGetDatum(l->ticket.reset), TIMESTAMPTZOID, nullptr);
         int64 remaining = l->ticket.remaining;
         if (!kept && l->ticket.counted) remaining += l->cost;
-        if (buf.len > 1) appendStringInfoString(&buf, ", ");
-        appendStringInfoString(&buf, "{\"name\": ");
-        escape_json(&buf, l->name);
-        appendStringInfo(&buf, ", \"limit\": %d, \"remaining\": " INT64_FORMAT
-                               ", \"reset\": \"%s\", \"allowed\": %s, \"enforced\": %s}",
-                         l->lim, Min(remaining, (int64)l->lim), reset,
-                         l->ticket.allowed ? "true" : "false", l->enforce ? "true" : "false");
+        char reset[MAXDATELEN + 1];
+        JsonEncodeDateTime(reset, TimestampTzGetDatum(l->ticket.reset), TIMESTAMPTZOID, nullptr);
+        pushJsonbValue(&st, WJB_BEGIN_OBJECT, nullptr);
+        push_string(&st, "name", l->name);
+        push_number(&st, "limit", l->lim);
+        push_number(&st, "remaining", Min(remaining, (int64)l->lim));
+        push_string(&st, "reset", reset);
+        push_bool(&st, "allowed", l->ticket.allowed);
+        push_bool(&st, "enforced", l->enforce);
+        pushJsonbValue(&st, WJB_END_OBJECT, nullptr);
     }
-    appendStringInfoChar(&buf, ']');
-    return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+    JsonbValue* root = pushJsonbValue(&st, WJB_END_ARRAY, nullptr);
+    return JsonbPGetDatum(JsonbValueToJsonb(root));
 }
 
 }  // namespace pk::limits
