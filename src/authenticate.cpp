@@ -14,6 +14,7 @@
 // them (the PK_FUNCTION boundary still turns core exceptions into ERRORs).
 #include "core/key_format.h"
 #include "core/sha256.h"
+#include "events.h"
 #include "key_lookup.h"
 #include "named_limits.h"
 #include "pg_util.h"
@@ -163,6 +164,24 @@ bool acquire_named(pk::spi::Conn& conn, const KeyRow& k, const Request& req, boo
     return pk::limits::acquire(conn, *set, writable);
 }
 
+// rate_limit.exceeded for every enforced limit that refused this call, once
+// per window: shared memory says which refusal was the first; in the tables
+// events.cpp keeps it to one.
+void raise_refusals(pk::spi::Conn& conn, const KeyRow& k, const pk::rl::Ticket& t,
+                    const pk::limits::Resolved& named) {
+    auto raise = [&](const pk::rl::Ticket& x, const char* name) {
+        if (x.allowed || x.where == pk::rl::Where::kNone) return;
+        bool shared = x.where == pk::rl::Where::kSharedMemory;
+        if (shared && !x.first_refusal) return;
+        TimestampTz start = x.index * static_cast<int64>(x.window_seconds) * USECS_PER_SEC;
+        pk::events::rate_limited(conn, k.organization_id, k.id, name, x.key, x.window_seconds, start, shared);
+    };
+    raise(t, "rate_limit_per_minute");
+    for (int i = 0; i < named.n; ++i) {
+        if (named.items[i].enforce) raise(named.items[i].ticket, named.items[i].name);
+    }
+}
+
 // Rate limits, credits and counters for a key that passed every other check.
 void admit(pk::spi::Conn& conn, KeyRow& k, const Request& req, Row& r) {
     bool writable = can_write();
@@ -185,6 +204,7 @@ void admit(pk::spi::Conn& conn, KeyRow& k, const Request& req, Row& r) {
         describe_key(r, k);
         describe_limit(r, t, false);
         set(r, kLimits, pk::limits::report(named, req.limits, false));
+        raise_refusals(conn, k, t, named);
         return;
     }
     bool in_shared = t.where == pk::rl::Where::kSharedMemory;
@@ -194,6 +214,10 @@ void admit(pk::spi::Conn& conn, KeyRow& k, const Request& req, Row& r) {
                           : (!k.has_remaining || k.remaining >= Max(cost, (int64)1)) ? nullptr
                                                                                      : "USAGE_EXCEEDED";
     bool paid = refused == nullptr;
+    if (paid && writable && k.has_remaining && cost > 0) {
+        pk::events::after_spend(conn, k.organization_id, k.id, remaining + cost, remaining, k.credits_baseline);
+    }
+    if (paid) pk::events::on_valid(conn, k.organization_id, k.id, k.expires_at);
     pk::rl::finish(conn, t, paid);
     pk::limits::finish(conn, named, paid);
     init_row(r, paid ? "VALID" : refused, writable);

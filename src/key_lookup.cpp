@@ -47,7 +47,8 @@ struct Catalog {
     AttrNumber key_cols[kKeyCols];
     AttrNumber opt_cols[kOptCols];
     AttrNumber org_cols[kOrgCols];
-    AttrNumber key_allowed_ips, org_allowed_ips;
+    AttrNumber key_allowed_ips, org_allowed_ips, key_credits_baseline;
+    bool has_events;
 };
 
 Catalog cat;
@@ -99,6 +100,8 @@ void load_catalog() {
     for (int i = 0; i < kOptCols; ++i) cat.opt_cols[i] = get_attnum(cat.keys, kOptColNames[i]);
     cat.key_allowed_ips = get_attnum(cat.keys, kAllowedIps);
     cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
+    cat.key_credits_baseline = get_attnum(cat.keys, "credits_baseline");
+    cat.has_events = OidIsValid(get_relname_relid("events", ns));
     cat.valid = true;
 }
 
@@ -239,9 +242,19 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     memcpy(&k->balance_id, k->shared ? DatumGetUUIDP(balance_key) : &k->id, sizeof(pg_uuid_t));
     read_balance(slot, k);
     k->allowed_ips = optional_varlena(slot, cat.key_allowed_ips);
+    k->credits_baseline = 0;
+    if (cat.key_credits_baseline != InvalidAttrNumber) {
+        Datum b = column(slot, cat.key_credits_baseline, &isnull);
+        if (!isnull) k->credits_baseline = DatumGetInt64(b);
+    }
 }
 
 }  // namespace
+
+bool has_events() {
+    if (!cat.valid) load_catalog();
+    return cat.has_events;
+}
 
 Oid current_generation() {
     if (!cat.valid) load_catalog();

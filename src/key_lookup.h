@@ -37,11 +37,17 @@ struct KeyRow {
     // The client IP allowlist that applies (cidr[]): the key's own when set,
     // else its organization's; 0 when none applies (or on a 1.0 schema).
     Datum allowed_ips;
+    // Balance after the last refill or at creation (credits.low's 10 %);
+    // 0 when unknown (NULL, or a 1.0 schema).
+    int64 credits_baseline;
 };
 
 // Fills *k for the key whose lower-case hex hash is hash_hex (64 chars);
 // false when there is none. Raises ERROR if pk_keys is not installed here.
 bool find_by_hash(const char* hash_hex, KeyRow* k);
+
+// True when this database's pk_keys has the events table (1.1 or later).
+bool has_events();
 
 // The OID of pk_keys.api_keys here (cached): the generation of the
 // shared-memory entries. Raises ERROR if pk_keys is not installed here.

@@ -124,7 +124,11 @@ bool acquire(spi::Conn& conn, Resolved& set, bool can_write) {
         rl::Mode mode;
         mode.algorithm = l.fixed ? WindowAlgorithm::kFixed : WindowAlgorithm::kSliding;
         mode.force = !l.enforce;
-        l.ticket = rl::begin(conn, l.id, l.window_seconds, l.lim, l.cost, can_write, 0, mode);
+        // Once a limit has refused, the others are only asked (cost 0): they
+        // take no slot that would be given back, so no concurrent call is
+        // refused for a slot held only for a moment.
+        int64 cost = ok ? l.cost : 0;
+        l.ticket = rl::begin(conn, l.id, l.window_seconds, l.lim, cost, can_write, 0, mode);
         if (l.enforce && !l.ticket.allowed) ok = false;
     }
     return ok;

@@ -1,6 +1,7 @@
 // GUC definitions and library initialisation.
 #include "settings.h"
 
+#include "events.h"
 #include "module.h"
 #include "session_context.h"
 #include "shmem.h"
@@ -43,6 +44,7 @@ void module_init() {
     if (process_shared_preload_libraries_in_progress) {
         shm::install_hooks();
         stats::install_hooks();
+        events::install_hooks();
     }
 }
 

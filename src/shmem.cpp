@@ -326,6 +326,10 @@ bool retire_flusher_if_idle(Oid db) {
     return idle;
 }
 
+void wake_flusher() {
+    if (available()) ensure_flusher();
+}
+
 void flusher_stopped(Oid db) {
     if (DbSlot* slot = db_slot(db, false)) pg_atomic_write_u32(&slot->flusher_running, 0);
 }

@@ -86,6 +86,9 @@ void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, Pending
 // marks its flusher as stopped, atomically with the check.
 bool retire_flusher_if_idle(Oid db);
 
+// Starts this database's flusher unless one is running (queued events).
+void wake_flusher();
+
 // Marks the flusher of `db` as stopped (on worker exit).
 void flusher_stopped(Oid db);
 

@@ -152,6 +152,8 @@ const Definition kDefinitions[] = {
      " ORDER BY name, api_key_id NULLS LAST",
      3,
      {UUIDOID, UUIDOID, TEXTARRAYOID}},
+    // kEventEmit
+    {"SELECT pk_keys.pk_event_emit($1, $2, $3, $4::pg_catalog.jsonb)", 4, {TEXTOID, UUIDOID, UUIDOID, TEXTOID}},
 };
 
 static_assert(sizeof(kDefinitions) / sizeof(kDefinitions[0]) == static_cast<int>(Stmt::kCount_));
