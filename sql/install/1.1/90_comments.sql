@@ -41,6 +41,7 @@ COMMENT ON COLUMN pk_keys.api_keys.refill_day IS 'Day of the month (1-31) of a m
 COMMENT ON COLUMN pk_keys.api_keys.refill_mode IS 'replace: remaining := refill_amount; add: += refill_amount per instant passed';
 COMMENT ON COLUMN pk_keys.api_keys.last_refill_at IS 'Latest refill instant applied (refills are applied lazily, exactly once)';
 COMMENT ON COLUMN pk_keys.api_keys.rotated_from IS 'The key this one replaced (pk_key_rotate); both spend one balance during the grace period';
+COMMENT ON COLUMN pk_keys.api_keys.credits_baseline IS 'Balance at creation or the last raise (refill, add_credits): credits.low fires below 10 % of it';
 COMMENT ON COLUMN pk_keys.api_keys.allowed_ips IS 'Client IP allowlist (CIDR); replaces the organization''s when set; NULL = the organization''s';
 
 COMMENT ON TABLE pk_keys.rate_limit_tracking IS 'Rate-limit window counters per (key, window size, window start); enforcement without preload, a mirror of shared memory with it';
@@ -147,6 +148,7 @@ BEGIN
 ('pk_flush', 'API (maintenance): writes this database''s pending shared-memory counters now, in the caller''s transaction'),
 ('pk_shared_memory_enabled', 'API (monitoring): whether this backend counts in shared memory (library preloaded)'),
 ('pk_stats_read', 'API (monitoring): the counters behind the view pk_keys.pk_stats (grant both to a monitoring role)'),
+('pk_events_dropped', 'API (monitoring): events that could be neither written nor queued (standby, read-only, full queue); shared count when preloaded'),
 -- Internal helpers: not part of the API, EXECUTE for the owner only.
 ('pk_plan_rate_limit', 'Internal: default rate_limit_per_minute of a plan'),
 ('organizations_default_rate_limit', 'Internal (trigger): fills rate_limit_per_minute from the plan when an INSERT leaves it NULL'),
@@ -181,6 +183,7 @@ BEGIN
 ('pk_event_emit', 'Internal: writes one event row and its NOTIFY (nothing on a standby or read-only transaction)'),
 ('pk_audit_changes', 'Internal: the changed fields between two row images, never a key hash'),
 ('pk_audit_write', 'Internal: writes one audit entry; every mutating function calls it'),
+('api_keys_credits_baseline', 'Internal (trigger): sets credits_baseline (the balance credits.low is measured against) when credits are set or raised'),
 ('audit_log_append_only', 'Internal (trigger): refuses UPDATE, DELETE and TRUNCATE of audit_log to all but its owner')
         ) AS c(name, description) ON c.name OPERATOR(pg_catalog.=) p.proname
         WHERE p.pronamespace OPERATOR(pg_catalog.=) 'pk_keys'::pg_catalog.regnamespace
