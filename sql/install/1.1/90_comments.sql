@@ -83,6 +83,21 @@ COMMENT ON COLUMN pk_keys.pk_stats.last_flush_duration_ms IS 'Duration of the la
 COMMENT ON COLUMN pk_keys.pk_stats.flush_errors IS 'Batches that failed (error in the server log; counters of that batch dropped)';
 COMMENT ON COLUMN pk_keys.pk_stats.stats_since IS 'When the counters started (server start)';
 
+-- Tables that other 1.1 parts add (commented when present).
+DO $tables$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT c.name, c.description FROM (VALUES
+            ('verification_counts', 'Internal: pk_authenticate outcomes per (organization, key, code, minute) with credits spent; read by pk_verification_stats')
+        ) AS c(name, description)
+        WHERE pg_catalog.to_regclass('pk_keys.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(c.name)) IS NOT NULL
+    LOOP
+        EXECUTE pg_catalog.format('COMMENT ON TABLE pk_keys.%I IS %L', t.name, t.description);
+    END LOOP;
+END $tables$;
+
 -- Functions, by name (every overload).
 DO $comments$
 DECLARE
