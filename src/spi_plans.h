@@ -28,7 +28,6 @@ enum class Stmt {
     kSpendShared,            // credits in balance_id's row, checks on id's
     kSpendSharedAndCount,    // + request_count + last_used_at of id
     kBalanceShared,          // like kBalance, remaining from balance_id, refilled
-    kLimitsResolve,    // (org, key, names): the named limits a request spends (1.1)
     kEventEmit,        // (kind, org, key, payload text): pk_event_emit (1.1)
     kCount_
 };
