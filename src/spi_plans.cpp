@@ -143,17 +143,6 @@ const Definition kDefinitions[] = {
      {UUIDOID, INT8OID, UUIDOID}},
     // kBalanceHolder
     {"SELECT balance_key_id FROM pk_keys.api_keys WHERE id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}},
-    // kLimitsResolve: per name the key's own limit, else the organization's
-    // pool (api_key_id NULL sorts after the key's row).
-    {"SELECT DISTINCT ON (name) id, name, lim, window_seconds,"
-     "       algorithm OPERATOR(pg_catalog.=) 'fixed', enforce"
-     "  FROM pk_keys.limits"
-     " WHERE organization_id OPERATOR(pg_catalog.=) $1"
-     "   AND (api_key_id OPERATOR(pg_catalog.=) $2 OR api_key_id IS NULL)"
-     "   AND name OPERATOR(pg_catalog.=) ANY ($3)"
-     " ORDER BY name, api_key_id NULLS LAST",
-     3,
-     {UUIDOID, UUIDOID, TEXTARRAYOID}},
     // kEventEmit
     {"SELECT pk_keys.pk_event_emit($1, $2, $3, $4::pg_catalog.jsonb)", 4, {TEXTOID, UUIDOID, UUIDOID, TEXTOID}},
 };

@@ -30,7 +30,6 @@ enum class Stmt {
     kSpendSharedAndCount,    // + request_count + last_used_at of id
     kBalanceShared,          // like kBalance, remaining from balance_id, refilled
     kBalanceHolder,          // (id): balance_key_id, set once the key is rotated
-    kLimitsResolve,    // (org, key, names): the named limits a request spends (1.1)
     kEventEmit,        // (kind, org, key, payload text): pk_event_emit (1.1)
     kCount_
 };
