@@ -141,6 +141,8 @@ const Definition kDefinitions[] = {
      " WHERE k.id OPERATOR(pg_catalog.=) $1",
      3,
      {UUIDOID, INT8OID, UUIDOID}},
+    // kBalanceHolder
+    {"SELECT balance_key_id FROM pk_keys.api_keys WHERE id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}},
     // kEventEmit
     {"SELECT pk_keys.pk_event_emit($1, $2, $3, $4::pg_catalog.jsonb)", 4, {TEXTOID, UUIDOID, UUIDOID, TEXTOID}},
 };
@@ -181,6 +183,16 @@ Stmt spend_stmt(bool count_in_table, bool refills, bool shared) {
 
 Stmt balance_stmt(bool refills, bool shared) {
     return refills || shared ? Stmt::kBalanceShared : Stmt::kBalance;
+}
+
+bool rotated_meanwhile(Conn& conn, Datum* args, pg_uuid_t* holder) {
+    exec(conn, Stmt::kBalanceHolder, args, nullptr, 1);
+    if (SPI_processed == 0) return false;
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    if (isnull) return false;
+    memcpy(holder, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+    return true;
 }
 
 }  // namespace pk::spi
