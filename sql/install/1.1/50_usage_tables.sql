@@ -7,12 +7,17 @@
 --                     live backends), 0 for rows folded by maintenance.
 --   usage_day_keys    (organization_id, day, api_key_id, shard)
 --   usage_month_keys  (organization_id, month, api_key_id, shard)
---                     a key appears once per shard that saw it; unique_keys
---                     is count(DISTINCT api_key_id) over a day's or a
---                     month's rows (keys x active shards, folded into shard
---                     0 for past days and months).
--- The 1.0 counters usage_day_unique / usage_month_unique are gone: they were
--- the rows that concurrent first uses of keys fought over.
+--                     a key appears once per shard that saw it (keys x
+--                     active shards), folded into shard 0 for past days and
+--                     months by maintenance.
+--   usage_day_unique, usage_month_unique (1.0's tables, new meaning): the
+--                     number of a day's / month's shard-0 key rows, written by
+--                     maintenance only (compaction, rebuild, retention,
+--                     purge), never by writers: concurrent first uses of keys
+--                     fought over these rows in 1.0. unique_keys = this count
+--                     + the distinct keys of the other shards not in shard 0.
+--                     (After the upgrade every 1.0 key row is in shard 0 and
+--                     the 1.0 counters count exactly those rows.)
 
 ALTER TABLE pk_keys.usage_day_keys
     ADD COLUMN shard smallint NOT NULL DEFAULT 0,
@@ -33,7 +38,3 @@ CREATE INDEX usage_month_keys_sharded_idx ON pk_keys.usage_month_keys (month)
     WHERE shard OPERATOR(pg_catalog.<>) 0;
 
 DROP FUNCTION pk_keys.pk_usage_note_key(uuid, date, uuid);
--- Out of the extension first: that also takes them off its pg_dump list.
-ALTER EXTENSION pk_keys DROP TABLE pk_keys.usage_day_unique;
-ALTER EXTENSION pk_keys DROP TABLE pk_keys.usage_month_unique;
-DROP TABLE pk_keys.usage_day_unique, pk_keys.usage_month_unique;

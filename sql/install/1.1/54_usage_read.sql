@@ -1,6 +1,7 @@
 -- Usage store, 1.1: readers. Summaries and daily statistics read the
--- rollups and the sharded key sets (unique_keys = count(DISTINCT key) over
--- a day's or a month's key rows), never the raw rows. Date arguments are
+-- rollups, the folded key counts (usage_day_unique / usage_month_unique:
+-- shard-0 key rows) and the few key rows of the writers' shards that are not
+-- in shard 0 yet, never the raw rows. Date arguments are
 -- bounded (22023, never 22008 or unbounded work).
 
 -- Raises 22004/22023 unless d is a date whose UTC month is a valid
@@ -61,9 +62,18 @@ BEGIN
             pg_catalog.sum(e.rt_sum)::double precision
             OPERATOR(pg_catalog./) NULLIF(pg_catalog.sum(e.rt_count), 0)::double precision,
         'unique_keys',
+            COALESCE((SELECT mu.unique_keys FROM pk_keys.usage_month_unique mu
+                      WHERE mu.organization_id OPERATOR(pg_catalog.=) pk_usage_get_summary.org_id
+                        AND mu.month OPERATOR(pg_catalog.=) m_start), 0)
+            OPERATOR(pg_catalog.+)
             (SELECT pg_catalog.count(DISTINCT mk.api_key_id) FROM pk_keys.usage_month_keys mk
              WHERE mk.organization_id OPERATOR(pg_catalog.=) pk_usage_get_summary.org_id
-               AND mk.month OPERATOR(pg_catalog.=) m_start),
+               AND mk.month OPERATOR(pg_catalog.=) m_start AND mk.shard OPERATOR(pg_catalog.<>) 0
+               AND NOT EXISTS (SELECT 1 FROM pk_keys.usage_month_keys z
+                               WHERE z.organization_id OPERATOR(pg_catalog.=) mk.organization_id
+                                 AND z.month OPERATOR(pg_catalog.=) mk.month
+                                 AND z.api_key_id OPERATOR(pg_catalog.=) mk.api_key_id
+                                 AND z.shard OPERATOR(pg_catalog.=) 0)),
         'top_endpoints', COALESCE(
             (SELECT pg_catalog.jsonb_agg(
                         pg_catalog.jsonb_build_object('endpoint', t.endpoint, 'requests', t.requests)
@@ -107,13 +117,27 @@ BEGIN
           AND r.day OPERATOR(pg_catalog.>=) pk_usage_get_daily_stats.start_date
           AND r.day OPERATOR(pg_catalog.<=) pk_usage_get_daily_stats.end_date
         GROUP BY r.day
-    ), keys_per_day AS (
+    ), unfolded AS (
         SELECT k.day, pg_catalog.count(DISTINCT k.api_key_id) AS unique_keys
         FROM pk_keys.usage_day_keys k
         WHERE k.organization_id OPERATOR(pg_catalog.=) pk_usage_get_daily_stats.org_id
           AND k.day OPERATOR(pg_catalog.>=) pk_usage_get_daily_stats.start_date
           AND k.day OPERATOR(pg_catalog.<=) pk_usage_get_daily_stats.end_date
+          AND k.shard OPERATOR(pg_catalog.<>) 0
+          AND NOT EXISTS (SELECT 1 FROM pk_keys.usage_day_keys z
+                          WHERE z.organization_id OPERATOR(pg_catalog.=) k.organization_id
+                            AND z.day OPERATOR(pg_catalog.=) k.day
+                            AND z.api_key_id OPERATOR(pg_catalog.=) k.api_key_id
+                            AND z.shard OPERATOR(pg_catalog.=) 0)
         GROUP BY k.day
+    ), keys_per_day AS (
+        SELECT COALESCE(f.day, x.day) AS day,
+               COALESCE(f.unique_keys, 0) OPERATOR(pg_catalog.+) COALESCE(x.unique_keys, 0) AS unique_keys
+        FROM (SELECT du.day, du.unique_keys FROM pk_keys.usage_day_unique du
+              WHERE du.organization_id OPERATOR(pg_catalog.=) pk_usage_get_daily_stats.org_id
+                AND du.day OPERATOR(pg_catalog.>=) pk_usage_get_daily_stats.start_date
+                AND du.day OPERATOR(pg_catalog.<=) pk_usage_get_daily_stats.end_date) f
+        FULL JOIN unfolded x ON x.day OPERATOR(pg_catalog.=) f.day
     )
     SELECT (pk_usage_get_daily_stats.start_date OPERATOR(pg_catalog.+) g.i)::date,
            COALESCE(p.requests, 0::bigint),

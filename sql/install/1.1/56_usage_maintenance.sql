@@ -116,10 +116,16 @@ BEGIN
             WHERE l.day OPERATOR(pg_catalog.<) cutoff AND l.shard OPERATOR(pg_catalog.<>) 0
             FOR UPDATE SKIP LOCKED))
         RETURNING k.organization_id, k.day, k.api_key_id
+    ), added AS (
+        INSERT INTO pk_keys.usage_day_keys AS t (organization_id, day, api_key_id, shard)
+        SELECT DISTINCT m.organization_id, m.day, m.api_key_id, 0 FROM moved m
+        ON CONFLICT DO NOTHING
+        RETURNING t.organization_id, t.day
     )
-    INSERT INTO pk_keys.usage_day_keys (organization_id, day, api_key_id, shard)
-    SELECT DISTINCT m.organization_id, m.day, m.api_key_id, 0 FROM moved m
-    ON CONFLICT DO NOTHING;
+    INSERT INTO pk_keys.usage_day_unique AS t (organization_id, day, unique_keys)
+    SELECT a.organization_id, a.day, pg_catalog.count(*) FROM added a GROUP BY 1, 2
+    ON CONFLICT ON CONSTRAINT usage_day_unique_pkey DO UPDATE
+    SET unique_keys = t.unique_keys OPERATOR(pg_catalog.+) excluded.unique_keys;
 
     WITH moved AS (
         DELETE FROM pk_keys.usage_month_keys k
@@ -128,10 +134,16 @@ BEGIN
             WHERE l.month OPERATOR(pg_catalog.<) month_cutoff AND l.shard OPERATOR(pg_catalog.<>) 0
             FOR UPDATE SKIP LOCKED))
         RETURNING k.organization_id, k.month, k.api_key_id
+    ), added AS (
+        INSERT INTO pk_keys.usage_month_keys AS t (organization_id, month, api_key_id, shard)
+        SELECT DISTINCT m.organization_id, m.month, m.api_key_id, 0 FROM moved m
+        ON CONFLICT DO NOTHING
+        RETURNING t.organization_id, t.month
     )
-    INSERT INTO pk_keys.usage_month_keys (organization_id, month, api_key_id, shard)
-    SELECT DISTINCT m.organization_id, m.month, m.api_key_id, 0 FROM moved m
-    ON CONFLICT DO NOTHING;
+    INSERT INTO pk_keys.usage_month_unique AS t (organization_id, month, unique_keys)
+    SELECT a.organization_id, a.month, pg_catalog.count(*) FROM added a GROUP BY 1, 2
+    ON CONFLICT ON CONSTRAINT usage_month_unique_pkey DO UPDATE
+    SET unique_keys = t.unique_keys OPERATOR(pg_catalog.+) excluded.unique_keys;
     RETURN n;
 END $$;
 
@@ -231,12 +243,15 @@ BEGIN
         WHERE r.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
             SELECT l.ctid FROM pk_keys.usage_day_keys l WHERE l.day OPERATOR(pg_catalog.<) m
             FOR UPDATE SKIP LOCKED));
+        DELETE FROM pk_keys.usage_day_unique r WHERE r.day OPERATOR(pg_catalog.<) m;
         -- A month goes when all of its days have gone.
         DELETE FROM pk_keys.usage_month_keys r
         WHERE r.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
             SELECT l.ctid FROM pk_keys.usage_month_keys l
             WHERE l.month OPERATOR(pg_catalog.+) '1 month'::interval OPERATOR(pg_catalog.<=) m
             FOR UPDATE SKIP LOCKED));
+        DELETE FROM pk_keys.usage_month_unique r
+        WHERE r.month OPERATOR(pg_catalog.+) '1 month'::interval OPERATOR(pg_catalog.<=) m;
         RETURN NEXT 'deleted aggregates of days before ' OPERATOR(pg_catalog.||) m;
     END IF;
 END $$;
@@ -273,6 +288,10 @@ BEGIN
     WHERE r.day OPERATOR(pg_catalog.>=) m_start AND r.day OPERATOR(pg_catalog.<) m_end;
     DELETE FROM pk_keys.usage_month_keys r
     WHERE r.month OPERATOR(pg_catalog.>=) m_start AND r.month OPERATOR(pg_catalog.<) m_end;
+    DELETE FROM pk_keys.usage_day_unique r
+    WHERE r.day OPERATOR(pg_catalog.>=) m_start AND r.day OPERATOR(pg_catalog.<) m_end;
+    DELETE FROM pk_keys.usage_month_unique r
+    WHERE r.month OPERATOR(pg_catalog.>=) m_start AND r.month OPERATOR(pg_catalog.<) m_end;
 
     INSERT INTO pk_keys.usage_rollup
         (organization_id, day, endpoint, shard, requests, successful, failed,
@@ -297,6 +316,15 @@ BEGIN
            k.api_key_id, 0
     FROM pk_keys.usage_day_keys k
     WHERE k.day OPERATOR(pg_catalog.>=) m_start AND k.day OPERATOR(pg_catalog.<) m_end;
+
+    INSERT INTO pk_keys.usage_day_unique (organization_id, day, unique_keys)
+    SELECT k.organization_id, k.day, pg_catalog.count(*) FROM pk_keys.usage_day_keys k
+    WHERE k.day OPERATOR(pg_catalog.>=) m_start AND k.day OPERATOR(pg_catalog.<) m_end
+    GROUP BY 1, 2;
+    INSERT INTO pk_keys.usage_month_unique (organization_id, month, unique_keys)
+    SELECT k.organization_id, k.month, pg_catalog.count(*) FROM pk_keys.usage_month_keys k
+    WHERE k.month OPERATOR(pg_catalog.>=) m_start AND k.month OPERATOR(pg_catalog.<) m_end
+    GROUP BY 1, 2;
 
     SELECT COALESCE(pg_catalog.sum(r.requests), 0)::bigint INTO n
     FROM pk_keys.usage_rollup r
@@ -323,6 +351,10 @@ BEGIN
     DELETE FROM pk_keys.usage_day_keys r
     WHERE r.organization_id OPERATOR(pg_catalog.=) pk_usage_purge_organization.org_id;
     DELETE FROM pk_keys.usage_month_keys r
+    WHERE r.organization_id OPERATOR(pg_catalog.=) pk_usage_purge_organization.org_id;
+    DELETE FROM pk_keys.usage_day_unique r
+    WHERE r.organization_id OPERATOR(pg_catalog.=) pk_usage_purge_organization.org_id;
+    DELETE FROM pk_keys.usage_month_unique r
     WHERE r.organization_id OPERATOR(pg_catalog.=) pk_usage_purge_organization.org_id;
     RETURN n;
 END $$;

@@ -54,11 +54,11 @@ COMMENT ON COLUMN pk_keys.api_key_usage.response_time_ms IS 'NULL = not measured
 COMMENT ON TABLE pk_keys.api_key_usage_months IS 'Internal: the single partition of api_key_usage, partitioned by UTC month (api_key_usage_pYYYYMM, made by pk_usage_maintain)';
 COMMENT ON TABLE pk_keys.api_key_usage_default IS 'Internal: DEFAULT partition for months without their own partition yet; pk_usage_maintain moves them out';
 COMMENT ON TABLE pk_keys.usage_rollup IS 'Internal: per (organization, UTC day, endpoint, shard) counters behind summaries and daily stats';
-COMMENT ON COLUMN pk_keys.usage_rollup.shard IS 'backend pid % 8 (0 for bulk statements and folded past days): keeps sessions off one row lock; readers sum shards';
-COMMENT ON TABLE pk_keys.usage_day_keys IS 'Internal: distinct keys seen per organization and UTC day';
-COMMENT ON TABLE pk_keys.usage_month_keys IS 'Internal: distinct keys seen per organization and UTC month';
-COMMENT ON TABLE pk_keys.usage_day_unique IS 'Internal: count of usage_day_keys per organization and day (unique_keys of daily stats)';
-COMMENT ON TABLE pk_keys.usage_month_unique IS 'Internal: count of usage_month_keys per organization and month (unique_keys of summaries)';
+COMMENT ON COLUMN pk_keys.usage_rollup.shard IS 'the writer''s proc number + 1 (unique among live backends; 0 for past days folded by maintenance): concurrent writers never share a row; readers sum shards';
+COMMENT ON TABLE pk_keys.usage_day_keys IS 'Internal: keys seen per organization, UTC day and writer shard (shard 0: folded by maintenance)';
+COMMENT ON TABLE pk_keys.usage_month_keys IS 'Internal: keys seen per organization, UTC month and writer shard (shard 0: folded by maintenance)';
+COMMENT ON TABLE pk_keys.usage_day_unique IS 'Internal: number of shard-0 usage_day_keys rows per organization and day, written by maintenance only';
+COMMENT ON TABLE pk_keys.usage_month_unique IS 'Internal: number of shard-0 usage_month_keys rows per organization and month, written by maintenance only';
 
 COMMENT ON TABLE pk_keys.limits IS 'Named limits: a key''s own (api_key_id set) or an organization pool shared by all its keys (api_key_id NULL)';
 COMMENT ON COLUMN pk_keys.limits.lim IS 'Requests (cost units) admitted per window';
