@@ -62,3 +62,17 @@ installcheck-isolation-only: install
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
 .PHONY: installcheck-regress-only installcheck-isolation-only
+
+# Test-only entry points live in their own module (test/hooks), never in the
+# production pk_keys.so; scripts/test.sh builds and installs it for the suite.
+test-hooks:
+	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG)
+
+install-test-hooks: test-hooks
+	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG) install
+
+clean: clean-test-hooks
+clean-test-hooks:
+	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG) clean
+
+.PHONY: test-hooks install-test-hooks clean-test-hooks

@@ -84,8 +84,16 @@ run_upgrade_test() {
 pk_install_deps || exit 1
 START=$(date +%s)
 make -s clean >/dev/null 2>&1
-if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1; then
+if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1 \
+    || ! make -s install-test-hooks EXTRA_CXXFLAGS=-Werror >>"$LOGDIR/build.log" 2>&1; then
     cat "$LOGDIR/build.log"; echo "build: 0 passed, 1 failed"; exit 1
+fi
+# The production library exports no test-only entry point.
+if nm -D --defined-only pk_keys.so | grep -q 'pk_test_'; then
+    echo "pk_keys.so exports test hooks:"; nm -D --defined-only pk_keys.so | grep 'pk_test_'
+    count_stage exports 0 1 1
+else
+    count_stage exports 1 0 0
 fi
 
 run_unit_tests

@@ -31,8 +31,10 @@ void raise(const char* sqlstate, const char* message) {
 }
 
 namespace detail {
-void call_catching(void (*thunk)(void*), void* ctx) {
+void call_catching(Thunk thunk, void* ctx) {
     MemoryContext cxt = CurrentMemoryContext;
+    sigjmp_buf* const saved_exception_stack = PG_exception_stack;
+    ErrorContextCallback* const saved_context_stack = error_context_stack;
     ErrorData* volatile edata = nullptr;
     PG_TRY();
     { thunk(ctx); }
@@ -43,6 +45,11 @@ void call_catching(void (*thunk)(void*), void* ctx) {
         FlushErrorState();
     }
     PG_END_TRY();
+    // PG_END_TRY restores both stacks on either path; restoring them again
+    // from our own copies makes this frame correct even if a thunk broke the
+    // contract and left them pointing elsewhere.
+    PG_exception_stack = saved_exception_stack;
+    error_context_stack = saved_context_stack;
     if (edata) throw PgError(edata);
 }
 }  // namespace detail
