@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "log_safety.h"
+
 namespace pk::pg {
 
 namespace {
@@ -26,7 +28,9 @@ int sqlstate_code(const char* s) { return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], 
 }  // namespace
 
 void raise(const char* sqlstate, const char* message) {
-    ereport(ERROR, (errcode(sqlstate_code(sqlstate)), errmsg("%s", message)));
+    // A statement that holds a full key is never written to the log with it.
+    ereport(ERROR, (errcode(sqlstate_code(sqlstate)), errmsg("%s", message),
+                    errhidestmt(logsafety::statement_holds_key())));
     pg_unreachable();
 }
 
@@ -71,7 +75,10 @@ Datum run_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
         record(failure, "XX000", "unknown C++ exception in pk_keys");
     }
     // The catch scope is closed: every C++ object is destroyed.
-    if (failure.pg_error) ReThrowError(failure.pg_error);
+    if (failure.pg_error) {
+        if (logsafety::statement_holds_key()) failure.pg_error->hide_stmt = true;
+        ReThrowError(failure.pg_error);
+    }
     raise(failure.sqlstate, failure.message);
 }
 

@@ -1,6 +1,7 @@
 // GUC definitions and library initialisation.
 #include "settings.h"
 
+#include "log_safety.h"
 #include "module.h"
 #include "shmem.h"
 
@@ -37,6 +38,7 @@ void module_init() {
         &settings::flush_interval_ms, 10000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
     MarkGUCPrefixReserved("pk_keys");
+    logsafety::install_log_hook();
     if (process_shared_preload_libraries_in_progress) shm::install_hooks();
 }
 
