@@ -18,6 +18,8 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "storage/lmgr.h"
 }
 
 namespace pk::lookup {
@@ -50,9 +52,13 @@ void invalidate(Datum, Oid relid) {
     }
 }
 
+bool lock_existing(Oid oid);
+
+// The relation's OID, locked (AccessShareLock to the end of the transaction)
+// so that its columns can be read consistently; 42P01 when it is missing.
 Oid required_relation(const char* name, Oid ns) {
     Oid oid = get_relname_relid(name, ns);
-    if (!OidIsValid(oid)) {
+    if (!OidIsValid(oid) || !lock_existing(oid)) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                         errmsg("pk_keys.%s does not exist", name),
                         errhint("Run CREATE EXTENSION pk_keys in this database.")));
@@ -87,6 +93,45 @@ void load_catalog() {
     cat.valid = true;
 }
 
+// Takes AccessShareLock on relation oid (held to the end of the transaction)
+// and checks it still exists; a concurrent DROP is waited for, so false
+// means it is gone for good (the lock is then released again).
+bool lock_existing(Oid oid) {
+    LockRelationOid(oid, AccessShareLock);  // also processes invalidations
+    if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(oid))) return true;
+    UnlockRelationOid(oid, AccessShareLock);
+    return false;
+}
+
+// Makes the cached catalog valid and locks api_keys, organizations and the
+// two indexes used here by OID. A DROP EXTENSION (or DROP + CREATE, or a
+// REINDEX CONCURRENTLY) that committed after the OIDs were cached is noticed
+// here: the catalog is looked up again, which raises a clean 3F000/42P01
+// when the extension is gone, instead of the XX000 "could not open relation
+// with OID" of opening a stale OID. The locks are held to the end of the
+// transaction, so nothing locked here can be dropped before then.
+void lock_catalog() {
+    for (int attempt = 0;; ++attempt) {
+        if (!cat.valid) load_catalog();
+        const Oid oids[] = {cat.keys, cat.orgs, cat.keys_by_hash, cat.orgs_by_id};
+        int locked = 0;
+        while (locked < 4 && lock_existing(oids[locked])) ++locked;
+        // Locking processed invalidations: cat.valid is false if they
+        // touched these relations.
+        if (locked == 4 && cat.valid && cat.keys == oids[0] && cat.orgs == oids[1] &&
+            cat.keys_by_hash == oids[2] && cat.orgs_by_id == oids[3]) {
+            return;
+        }
+        while (locked > 0) UnlockRelationOid(oids[--locked], AccessShareLock);
+        cat.valid = false;
+        if (attempt >= 3) {
+            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                            errmsg("pk_keys tables keep changing under this call"),
+                            errhint("The extension is being dropped or re-created; retry.")));
+        }
+    }
+}
+
 // Runs a one-key equality index scan and returns the first visible tuple in
 // *slot (false when none). The caller ends the scan.
 bool probe(Relation rel, Relation index, RegProcedure eq, Oid collation, Datum value,
@@ -103,7 +148,7 @@ Datum column(TupleTableSlot* slot, AttrNumber n, bool* isnull) { return slot_get
 
 // Reads the organization's flags; false when it is gone (concurrent delete).
 bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
-    Relation rel = table_open(cat.orgs, AccessShareLock);
+    Relation rel = table_open(cat.orgs, NoLock);  // locked by lock_catalog()
     Relation index = index_open(cat.orgs_by_id, AccessShareLock);
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
     IndexScanDesc scan;
@@ -117,7 +162,7 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, AccessShareLock);
-    table_close(rel, AccessShareLock);
+    table_close(rel, NoLock);
     return found;
 }
 
@@ -161,11 +206,11 @@ Oid lookup_generation() {
 }
 
 bool find_by_hash(const char* hash_hex, KeyRow* k) {
-    if (!cat.valid) load_catalog();
+    lock_catalog();
     // Called from SQL there is always an active snapshot; be safe elsewhere.
     bool pushed = !ActiveSnapshotSet();
     if (pushed) PushActiveSnapshot(GetTransactionSnapshot());
-    Relation rel = table_open(cat.keys, AccessShareLock);
+    Relation rel = table_open(cat.keys, NoLock);  // locked by lock_catalog()
     Relation index = index_open(cat.keys_by_hash, AccessShareLock);
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
     IndexScanDesc scan;
@@ -175,7 +220,7 @@ bool find_by_hash(const char* hash_hex, KeyRow* k) {
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
     index_close(index, AccessShareLock);
-    table_close(rel, AccessShareLock);
+    table_close(rel, NoLock);
     bool org_active = false;
     int32 org_limit = 0;
     found = found && read_organization(k->organization_id, &org_active, &org_limit);
