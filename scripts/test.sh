@@ -53,6 +53,18 @@ run_unit_tests() {
     count_stage unit "$ok" "$bad" "$status"
 }
 
+# libFuzzer targets of src/core (ASan + UBSan), a few seconds each.
+run_fuzz_targets() {
+    local log=$LOGDIR/fuzz.log
+    nice make -s -C fuzz run SECONDS="${PK_FUZZ_SECONDS:-3}" >"$log" 2>&1
+    local status=$?
+    cat "$log"
+    local ok bad
+    ok=$(grep -c '^stat::number_of_executed_units' "$log")
+    bad=$(grep -cE ': FAILED$|^SUMMARY: ' "$log")
+    count_stage fuzz "$ok" "$bad" "$status"
+}
+
 run_tap_tests() {
     local dir=$PK_TMP/tap
     mkdir -p "$dir" && cp -r test/t "$dir/t" && chown -R postgres: "$dir" 2>/dev/null
@@ -97,6 +109,7 @@ else
 fi
 
 run_unit_tests
+run_fuzz_targets
 
 pk_cluster_init || exit 1
 pk_cluster_start || exit 1

@@ -1,5 +1,7 @@
 #include "key_lookup.h"
 
+#include <initializer_list>
+
 extern "C" {
 #include "access/genam.h"
 #include "access/relation.h"
@@ -54,8 +56,8 @@ void invalidate(Datum, Oid relid) {
 
 bool lock_existing(Oid oid);
 
-// The relation's OID, locked (AccessShareLock to the end of the transaction)
-// so that its columns can be read consistently; 42P01 when it is missing.
+// The relation's OID, locked (AccessShareLock, released by load_catalog) so
+// that its columns are read consistently; 42P01 when it is missing.
 Oid required_relation(const char* name, Oid ns) {
     Oid oid = get_relname_relid(name, ns);
     if (!OidIsValid(oid) || !lock_existing(oid)) {
@@ -90,12 +92,16 @@ void load_catalog() {
     cat.orgs_by_id = required_relation("organizations_pkey", ns);
     for (int i = 0; i < kKeyCols; ++i) cat.key_cols[i] = required_column(cat.keys, kKeyColNames[i]);
     for (int i = 0; i < kOrgCols; ++i) cat.org_cols[i] = required_column(cat.orgs, kOrgColNames[i]);
+    // Columns read; open_pair locks each relation again when it is used.
+    for (Oid oid : {cat.keys, cat.keys_by_hash, cat.orgs, cat.orgs_by_id}) {
+        UnlockRelationOid(oid, AccessShareLock);
+    }
     cat.valid = true;
 }
 
-// Takes AccessShareLock on relation oid (held to the end of the transaction)
-// and checks it still exists; a concurrent DROP is waited for, so false
-// means it is gone for good (the lock is then released again).
+// Takes AccessShareLock on relation oid and checks it still exists; a
+// concurrent DROP is waited for, so false means it is gone for good (the
+// lock is then released again).
 bool lock_existing(Oid oid) {
     LockRelationOid(oid, AccessShareLock);  // also processes invalidations
     if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(oid))) return true;
@@ -103,33 +109,38 @@ bool lock_existing(Oid oid) {
     return false;
 }
 
-// Makes the cached catalog valid and locks api_keys, organizations and the
-// two indexes used here by OID. A DROP EXTENSION (or DROP + CREATE, or a
-// REINDEX CONCURRENTLY) that committed after the OIDs were cached is noticed
-// here: the catalog is looked up again, which raises a clean 3F000/42P01
-// when the extension is gone, instead of the XX000 "could not open relation
-// with OID" of opening a stale OID. The locks are held to the end of the
-// transaction, so nothing locked here can be dropped before then.
-void lock_catalog() {
-    for (int attempt = 0;; ++attempt) {
-        if (!cat.valid) load_catalog();
-        const Oid oids[] = {cat.keys, cat.orgs, cat.keys_by_hash, cat.orgs_by_id};
-        int locked = 0;
-        while (locked < 4 && lock_existing(oids[locked])) ++locked;
-        // Locking processed invalidations: cat.valid is false if they
-        // touched these relations.
-        if (locked == 4 && cat.valid && cat.keys == oids[0] && cat.orgs == oids[1] &&
-            cat.keys_by_hash == oids[2] && cat.orgs_by_id == oids[3]) {
-            return;
-        }
-        while (locked > 0) UnlockRelationOid(oids[--locked], AccessShareLock);
+// Opens a cached table and one of its indexes by OID, each with
+// AccessShareLock, after checking that a DROP EXTENSION (or DROP + CREATE,
+// or REINDEX CONCURRENTLY) committed since the OIDs were cached has not
+// removed them: false (nothing held, cat.valid cleared) when one is gone or
+// the catalog was invalidated meanwhile, so the caller looks the catalog up
+// again — a clean 3F000/42P01 when the extension is gone, never the XX000
+// "could not open relation with OID" of opening a stale OID. Locks are taken
+// one relation at a time and released by close_pair, as before, so a DROP
+// EXTENSION is not made to deadlock with lookups.
+bool open_pair(Oid table, Oid index, Relation* rel, Relation* idx) {
+    if (!lock_existing(table)) {
         cat.valid = false;
-        if (attempt >= 3) {
-            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                            errmsg("pk_keys tables keep changing under this call"),
-                            errhint("The extension is being dropped or re-created; retry.")));
-        }
+        return false;
     }
+    if (!lock_existing(index)) {
+        UnlockRelationOid(table, AccessShareLock);
+        cat.valid = false;
+        return false;
+    }
+    if (!cat.valid) {  // an invalidation processed by the locks touched them
+        UnlockRelationOid(index, AccessShareLock);
+        UnlockRelationOid(table, AccessShareLock);
+        return false;
+    }
+    *rel = table_open(table, NoLock);  // locked and known to exist
+    *idx = index_open(index, NoLock);
+    return true;
+}
+
+void close_pair(Relation rel, Relation idx) {
+    index_close(idx, AccessShareLock);
+    table_close(rel, AccessShareLock);
 }
 
 // Runs a one-key equality index scan and returns the first visible tuple in
@@ -146,10 +157,13 @@ bool probe(Relation rel, Relation index, RegProcedure eq, Oid collation, Datum v
 
 Datum column(TupleTableSlot* slot, AttrNumber n, bool* isnull) { return slot_getattr(slot, n, isnull); }
 
-// Reads the organization's flags; false when it is gone (concurrent delete).
-bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
-    Relation rel = table_open(cat.orgs, NoLock);  // locked by lock_catalog()
-    Relation index = index_open(cat.orgs_by_id, AccessShareLock);
+enum class Probe { kFound, kAbsent, kStale };
+
+// Reads the organization's flags; kAbsent when it is gone (concurrent
+// delete), kStale when the cached catalog is (see open_pair).
+Probe read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
+    Relation rel, index;
+    if (!open_pair(cat.orgs, cat.orgs_by_id, &rel, &index)) return Probe::kStale;
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
     IndexScanDesc scan;
     pg_uuid_t id = org_id;
@@ -161,9 +175,8 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
-    index_close(index, AccessShareLock);
-    table_close(rel, NoLock);
-    return found;
+    close_pair(rel, index);
+    return found ? Probe::kFound : Probe::kAbsent;
 }
 
 // A flat, uncompressed copy of a varlena Datum in the current memory context.
@@ -193,6 +206,36 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->remaining = isnull ? 0 : DatumGetInt64(remaining);
 }
 
+// The key with this hash from the key's index (kStale: see open_pair).
+Probe read_key_by_hash(const char* hash_hex, KeyRow* k) {
+    Relation rel, index;
+    if (!open_pair(cat.keys, cat.keys_by_hash, &rel, &index)) return Probe::kStale;
+    TupleTableSlot* slot = table_slot_create(rel, nullptr);
+    IndexScanDesc scan;
+    Datum hash = PointerGetDatum(cstring_to_text_with_len(hash_hex, 64));
+    bool found = probe(rel, index, F_TEXTEQ, C_COLLATION_OID, hash, slot, &scan);
+    if (found) read_key(slot, k);
+    index_endscan(scan);
+    ExecDropSingleTupleTableSlot(slot);
+    close_pair(rel, index);
+    return found ? Probe::kFound : Probe::kAbsent;
+}
+
+// The key and its organization's flags; the catalog is looked up again when
+// a concurrent DDL made it stale (a few times at most).
+Probe read_key_and_org(const char* hash_hex, KeyRow* k, bool* org_active, int32* org_limit) {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        if (!cat.valid) load_catalog();
+        Probe p = read_key_by_hash(hash_hex, k);
+        if (p == Probe::kFound) p = read_organization(k->organization_id, org_active, org_limit);
+        if (p != Probe::kStale) return p;
+    }
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("pk_keys tables keep changing under this call"),
+                    errhint("The extension is being dropped or re-created; retry.")));
+    pg_unreachable();
+}
+
 }  // namespace
 
 Oid current_generation() {
@@ -206,24 +249,12 @@ Oid lookup_generation() {
 }
 
 bool find_by_hash(const char* hash_hex, KeyRow* k) {
-    lock_catalog();
     // Called from SQL there is always an active snapshot; be safe elsewhere.
     bool pushed = !ActiveSnapshotSet();
     if (pushed) PushActiveSnapshot(GetTransactionSnapshot());
-    Relation rel = table_open(cat.keys, NoLock);  // locked by lock_catalog()
-    Relation index = index_open(cat.keys_by_hash, AccessShareLock);
-    TupleTableSlot* slot = table_slot_create(rel, nullptr);
-    IndexScanDesc scan;
-    Datum hash = PointerGetDatum(cstring_to_text_with_len(hash_hex, 64));
-    bool found = probe(rel, index, F_TEXTEQ, C_COLLATION_OID, hash, slot, &scan);
-    if (found) read_key(slot, k);
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(slot);
-    index_close(index, AccessShareLock);
-    table_close(rel, NoLock);
     bool org_active = false;
     int32 org_limit = 0;
-    found = found && read_organization(k->organization_id, &org_active, &org_limit);
+    bool found = read_key_and_org(hash_hex, k, &org_active, &org_limit) == Probe::kFound;
     if (pushed) PopActiveSnapshot();
     if (!found) return false;
     k->active = k->active && org_active;

@@ -2,7 +2,8 @@
 # Sourced by scripts/*.sh; safe to run repeatedly.
 
 PK_DEPS=(g++ make postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
-         libssl-dev libgtest-dev libipc-run-perl)
+         libssl-dev libgtest-dev libipc-run-perl
+         clang-14 libclang-rt-14-dev libfuzzer-14-dev postgresql-15-plpgsql-check)
 
 pk_install_deps() {
     local missing=()

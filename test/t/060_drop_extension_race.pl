@@ -35,7 +35,8 @@ sub race {
 	my $drop = "$dir/drop.sql";
 	open($fh, '>', $drop) or die;
 	print $fh "\\set VERBOSITY sqlstate\n";
-	print $fh "DROP EXTENSION pk_keys;\nSELECT pg_sleep(0.01);\nCREATE EXTENSION pk_keys;\nSELECT pg_sleep(0.01);\n"
+	print $fh "DROP EXTENSION IF EXISTS pk_keys;\nSELECT pg_sleep(0.01);\n"
+	  . "CREATE EXTENSION IF NOT EXISTS pk_keys;\nSELECT pg_sleep(0.01);\n"
 	  for 1 .. $ROUNDS;
 	close $fh;
 
@@ -66,7 +67,12 @@ sub race {
 	is($errors + $answered, 3 * $CALLS,
 		"$name: every call answered VALID/NOT_FOUND/RATE_LIMITED or raised a clean error");
 	cmp_ok($errors, '>', 0, "$name: the race did hit ($errors calls saw the extension gone)");
-	unlike($derr, qr/ERROR/, "$name: every DROP and CREATE EXTENSION succeeded");
+	# A DROP EXTENSION may lose a deadlock against a call that holds locks on
+	# two of the tables it drops (40P01, the same for any transaction); it
+	# fails in no other way.
+	my @ddl = $derr =~ /ERROR:\s+([0-9A-Z]{5})/g;
+	is_deeply([grep { $_ ne '40P01' } @ddl], [], "$name: DROP/CREATE EXTENSION failed only by deadlock ("
+		  . scalar(@ddl) . " of " . (2 * $ROUNDS) . ")");
 	unlike(slurp_file($node->logfile), qr/could not open relation with OID|server process .* terminated/,
 		"$name: no stale-OID error and no crash in the server log");
 	$node->stop;
