@@ -93,6 +93,17 @@ run_upgrade_test() {
     count_stage upgrade "$(grep -c '^ok - ' "$log")" "$(grep -c '^not ok - ' "$log")" "$status"
 }
 
+# The client examples (node, python, pgbouncer, dashboard in Chromium) on
+# their own cluster; the screenshot lands in $LOGDIR/examples/dashboard.png.
+run_examples_test() {
+    local log=$LOGDIR/examples.log
+    PK_EXAMPLES_OUT=$LOGDIR/examples bash test/examples/run.sh >"$log" 2>&1
+    local status=$?
+    grep -v '^ \|^#\|^ok [0-9]' "$log" | tail -n 40
+    [ $status -ne 0 ] && grep -B2 -A20 '^not ok [0-9]' "$log" | head -n 120
+    count_stage examples "$(grep -c '^ok - ' "$log")" "$(grep -c '^not ok - ' "$log")" "$status"
+}
+
 pk_install_deps || exit 1
 START=$(date +%s)
 make -s clean >/dev/null 2>&1
@@ -125,6 +136,7 @@ run_sql_tests isolation-preloaded installcheck-isolation-only
 pk_cluster_stop
 
 run_tap_tests
+run_examples_test
 
 echo "test command took $(( $(date +%s) - START )) s; logs in $LOGDIR"
 [ ${#FAILED_STAGES[@]} -eq 0 ] || echo "failed stages: ${FAILED_STAGES[*]}"

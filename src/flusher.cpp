@@ -14,6 +14,7 @@
 #include "pg_boundary.h"
 #include "settings.h"
 #include "shmem.h"
+#include "stats.h"
 
 extern "C" {
 #include "access/xact.h"
@@ -205,6 +206,8 @@ int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
 bool flush_batch(PendingUse* uses, PendingWindow* w, bool with_windows, bool cleanup, bool* any) {
     MemoryContext cxt = CurrentMemoryContext;
     volatile int taken = 0;
+    volatile bool failed = false;
+    TimestampTz started = GetCurrentTimestamp();
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     PG_TRY();
@@ -229,8 +232,10 @@ bool flush_batch(PendingUse* uses, PendingWindow* w, bool with_windows, bool cle
         EmitErrorReport();
         FlushErrorState();
         AbortCurrentTransaction();
+        failed = true;
     }
     PG_END_TRY();
+    pk::stats::note_flush(started, taken, failed);
     pgstat_report_activity(STATE_IDLE, nullptr);
     if (taken > 0) *any = true;
     return taken == kBatch;

@@ -4,6 +4,7 @@
 #include "log_safety.h"
 #include "module.h"
 #include "shmem.h"
+#include "stats.h"
 
 extern "C" {
 #include "postgres.h"
@@ -39,7 +40,10 @@ void module_init() {
         nullptr, nullptr);
     MarkGUCPrefixReserved("pk_keys");
     logsafety::install_log_hook();
-    if (process_shared_preload_libraries_in_progress) shm::install_hooks();
+    if (process_shared_preload_libraries_in_progress) {
+        shm::install_hooks();
+        stats::install_hooks();
+    }
 }
 
 }  // namespace pk

@@ -5,6 +5,7 @@
 
 #include "flusher.h"
 #include "settings.h"
+#include "stats.h"
 
 extern "C" {
 #include "miscadmin.h"
@@ -113,6 +114,7 @@ long evict_stale(int64 now_us) {
             ++removed;
         }
     }
+    stats::note_evictions(removed);
     return removed;
 }
 
@@ -146,6 +148,7 @@ Entry* find_or_create(const EntryKey& k, int64 now_us) {
         e->pending_requests = 0;
         e->last_used = 0;
         e->touched_us = now_us;
+        stats::note_window_created();
     }
     return e;
 }
@@ -200,7 +203,10 @@ bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
                     int64* index_out, bool* recorded_out) {
     EntryKey k = make_key(generation, key, window_seconds);
     Entry* e = find_or_create(k, now_us);
-    if (!e) return false;
+    if (!e) {
+        stats::note_table_fallback();
+        return false;
+    }
     int64 window_us = static_cast<int64>(window_seconds) * USECS_PER_SEC;
     SpinLockAcquire(&e->mutex);
     *out = pk::window_acquire(e->window, now_us, window_us, limit, cost);

@@ -20,3 +20,24 @@ pk_install_deps() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# What the client examples' test (test/examples/run.sh) needs besides node:
+# pgbouncer, psycopg2 for Debian's python, headless Chromium and a font.
+PK_EXAMPLE_DEPS=(pgbouncer python3-psycopg2 chromium fonts-dejavu-core nodejs npm)
+
+pk_install_example_deps() {
+    local missing=() p
+    for p in "${PK_EXAMPLE_DEPS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    # node/npm may come from elsewhere than Debian (e.g. NodeSource): fine.
+    if command -v node >/dev/null && command -v npm >/dev/null; then
+        local m=(); for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || m+=("$p"); done
+        missing=("${m[@]}")
+    fi
+    [ ${#missing[@]} -eq 0 ] && return 0
+    [ "$(id -u)" -eq 0 ] || { echo "missing packages: ${missing[*]} (run as root)" >&2; return 1; }
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
