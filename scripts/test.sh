@@ -67,7 +67,7 @@ run_fuzz_targets() {
 
 run_tap_tests() {
     local dir=$PK_TMP/tap
-    mkdir -p "$dir" && cp -r test/t "$dir/t" && chown -R postgres: "$dir" 2>/dev/null
+    mkdir -p "$dir" && cp -r test/t "$dir/t" && cp -r test/fuzz "$dir/fuzz" && chown -R postgres: "$dir" 2>/dev/null
     local log=$LOGDIR/tap.log
     (cd "$dir" && pk_as_owner env PATH="$PG_BIN:$PATH" \
         PERL5LIB="$(pg_config --pkglibdir)/pgxs/src/test/perl" \
