@@ -105,6 +105,7 @@ run_examples_test() {
 }
 
 pk_install_deps || exit 1
+pk_provide_plpgsql_check || exit 1
 START=$(date +%s)
 make -s clean >/dev/null 2>&1
 if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1 \

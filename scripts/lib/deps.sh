@@ -41,3 +41,14 @@ pk_install_example_deps() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# When the tests run against a relocated copy of PostgreSQL (pg_config not the
+# system's), copies Debian's plpgsql_check into it so CREATE EXTENSION finds it.
+pk_provide_plpgsql_check() {
+    local lib share
+    lib=$(pg_config --pkglibdir); share=$(pg_config --sharedir)
+    [ -f "$lib/plpgsql_check.so" ] && return 0
+    [ -f /usr/lib/postgresql/15/lib/plpgsql_check.so ] || { echo "plpgsql_check is not installed" >&2; return 1; }
+    cp /usr/lib/postgresql/15/lib/plpgsql_check.so "$lib/" &&
+        cp /usr/share/postgresql/15/extension/plpgsql_check* "$share/extension/"
+}
