@@ -49,7 +49,9 @@ run_unit_tests() {
     tail -n 40 "$log"
     local ok bad
     ok=$(grep -cE '^\[       OK \]' "$log")
-    bad=$(grep -cE '^\[  FAILED  \] [A-Za-z]' "$log")
+    # GoogleTest prints each failing case twice (when it fails and in the
+    # summary): count distinct names.
+    bad=$(grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | sed 's/ (.*//' | sort -u | wc -l)
     count_stage unit "$ok" "$bad" "$status"
 }
 
