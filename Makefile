@@ -76,3 +76,13 @@ clean-test-hooks:
 	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG) clean
 
 .PHONY: test-hooks install-test-hooks clean-test-hooks
+
+# Release tarball from the committed tree (git archive): pk_keys-<version>.zip
+# with everything under pk_keys-<version>/, the version taken from META.json.
+DIST_VERSION = $(shell sed -n 's/^   "version": "\(.*\)",$$/\1/p' $(srcdir)/META.json)
+DIST_NAME    = pk_keys-$(DIST_VERSION)
+dist:
+	git -C $(srcdir) archive --format=zip --prefix=$(DIST_NAME)/ -o $(abspath $(DIST_NAME).zip) HEAD
+	@echo "wrote $(DIST_NAME).zip"
+
+.PHONY: dist

@@ -76,6 +76,7 @@ configure_mode() {
     fi
     HOT=$((NKEYS + 1))      # key numbers, see sql/prepare_keys.sql
     CREDITS=$((NKEYS + 2))
+    REQ=$((NKEYS + 3))      # the request-check key, see sql/prepare_request.sql
 }
 
 # "1000000" -> "1M", "250000" -> "250k"
@@ -313,7 +314,7 @@ preflight() {
 pgbench_tps() {
     local db=$1 script=$2 out="$BENCH_TMP/pgbench.out"
     if ! "$PG_BIN/pgbench" -n -M prepared -c 2 -j 2 -T "$SECS" -f "$BENCH_DIR/pgbench/$script.sql" \
-        -D nkeys="$NKEYS" -D hot="$HOT" -D credits="$CREDITS" "$db" >"$out" 2>&1; then
+        -D nkeys="$NKEYS" -D hot="$HOT" -D credits="$CREDITS" -D req="$REQ" "$db" >"$out" 2>&1; then
         grep -m3 -E 'error|ERROR' "$out" >&2 || true
         return 1
     fi
@@ -374,6 +375,40 @@ measure_pgbench() {
             if ! preflight "$metric" "$target"; then
                 NOTES+=("$metric on $target: after the runs the key $(tr -d '\n' <<<"${NOTE[$metric:$target]}"); the figure may measure a refusal")
                 unset "NOTE[$metric:$target]"
+            fi
+        done
+    done
+}
+
+# pk_authenticate_request (client IP, two-range allowlist, two named limits)
+# against plain pk_authenticate on the extension alone (the reference has no
+# 1.1 surface), interleaved in the same rounds.
+measure_request_check() {
+    local round tps target
+    [ "$EXT_STATE" = ok ] || { NOTE[auth_request:ext]="no extension"; return 0; }
+    if ! has_function bench_ext "pk_keys.pk_authenticate_request(text,text[],integer,inet,jsonb,text)"; then
+        NOTE[auth_request:ext]="no pk_authenticate_request"
+        return 0
+    fi
+    if ! db_psql bench_ext -v req="$REQ" -f "$BENCH_DIR/sql/prepare_request.sql" >"$BENCH_TMP/request.log" 2>&1; then
+        NOTE[auth_request:ext]="setup failed: $(grep -m1 ERROR "$BENCH_TMP/request.log" | cut -c1-60)"
+        return 0
+    fi
+    local check="SELECT code FROM pk_keys.pk_authenticate_request('pk_live_' || lpad('$REQ', 42, '0') || 'A', '{}', 1, '10.1.2.3', '{\"tokens\": 1, \"pool\": 1}')"
+    if [ "$(db_value bench_ext "$check" 2>/dev/null)" != VALID ]; then
+        NOTE[auth_request:ext]="preflight did not answer VALID"
+        return 0
+    fi
+    for ((round = 1; round <= ROUNDS; round++)); do
+        log "request check round $round/$ROUNDS (plain pk_authenticate, then pk_authenticate_request)"
+        for target in auth_plain auth_request; do
+            local script=$target
+            [ "$target" = auth_plain ] && script=auth_hot
+            if tps=$(pgbench_tps bench_ext "$script"); then
+                add_sample "$target:ext" "$tps"
+                log "  $target ext: $tps tps"
+            else
+                NOTE[$target:ext]="pgbench run failed"
             fi
         done
     done
@@ -617,6 +652,12 @@ build_table() {
         esac
     done
 
+    # the full request check against plain pk_authenticate, both on ext
+    e=${RESULT[auth_request:ext]:-} r=${RESULT[auth_plain:ext]:-}
+    er=$(ratio "$e" "$r")
+    row "pk_authenticate_request (client IP, 2-range allowlist, 2 named limits) vs plain pk_authenticate" tps \
+        "$(val auth_request ext tps)" "$(val auth_plain ext tps) (plain)" - "${er:-n/a} (vs plain)" - "≥ 0.8 × plain" "$(judge "$er" '>=' 0.8)"
+
     # timed statements: the speed ratio is ref time / ext time
     e=${RESULT[gen:ext]:-} r=${RESULT[gen:ref]:-}
     er=$(ratio "$r" "$e")
@@ -688,6 +729,7 @@ main() {
     create_databases
     prepare_data
     measure_pgbench
+    measure_request_check
     measure_generate_key
     snapshot_base_size
     load_usage $((USAGE_BASE + 1)) "$USAGE_GROWN"

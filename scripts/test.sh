@@ -106,8 +106,18 @@ run_examples_test() {
     count_stage examples "$(grep -c '^ok - ' "$log")" "$(grep -c '^not ok - ' "$log")" "$status"
 }
 
+# LICENSE, META.json (PGXN spec, offline) and make dist.
+run_packaging_test() {
+    local log=$LOGDIR/packaging.log
+    bash test/packaging/run.sh >"$log" 2>&1
+    local status=$?
+    cat "$log"
+    count_stage packaging "$(grep -c '^ok - ' "$log")" "$(grep -c '^not ok - ' "$log")" "$status"
+}
+
 pk_install_deps || exit 1
 pk_provide_plpgsql_check || exit 1
+pk_install_pg_cron || exit 1
 START=$(date +%s)
 make -s clean >/dev/null 2>&1
 if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1 \
@@ -140,6 +150,7 @@ pk_cluster_stop
 
 run_tap_tests
 run_examples_test
+run_packaging_test
 
 echo "test command took $(( $(date +%s) - START )) s; logs in $LOGDIR"
 [ ${#FAILED_STAGES[@]} -eq 0 ] || echo "failed stages: ${FAILED_STAGES[*]}"

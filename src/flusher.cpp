@@ -6,6 +6,7 @@
 // Written in C style: no C++ object with a destructor lives in these frames,
 // so PostgreSQL's longjmps cannot skip one.
 #include "flusher.h"
+#include "events.h"
 
 #include <csignal>
 #include <cstdio>
@@ -196,6 +197,7 @@ int take_and_write(PendingUse* uses, PendingWindow* w, bool with_windows) {
     if (OidIsValid(generation)) {
         run_uses(generation, uses, n_uses);
         run_windows(w, n_windows);
+        pk::events::write_queued();  // events of read-only transactions
     }
     return Max(n_uses, n_windows);
 }

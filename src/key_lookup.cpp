@@ -2,6 +2,8 @@
 
 #include <initializer_list>
 
+#include "refill.h"
+
 extern "C" {
 #include "access/genam.h"
 #include "access/relation.h"
@@ -33,14 +35,24 @@ enum KeyCol { kId, kOrgId, kEnv, kScopes, kActive, kExpires, kRevoked, kLimit, k
 const char* const kKeyColNames[kKeyCols] = {"id", "organization_id", "environment", "scopes",
                                             "is_active", "expires_at", "revoked_at",
                                             "rate_limit_per_minute", "remaining"};
+// 1.1 columns: absent (InvalidAttrNumber) on a database still at 1.0.
+enum OptCol { kRefillAmount, kRefillInterval, kRefillDay, kRefillMode, kLastRefill, kCreated, kBalanceKey, kOptCols };
+const char* const kOptColNames[kOptCols] = {"refill_amount", "refill_interval", "refill_day", "refill_mode",
+                                            "last_refill_at", "created_at", "balance_key_id"};
 enum OrgCol { kOrgActive, kOrgLimit, kOrgCols };
 const char* const kOrgColNames[kOrgCols] = {"is_active", "rate_limit_per_minute"};
+// allowed_ips (1.1) of api_keys and organizations: InvalidAttrNumber on a
+// 1.0 schema, where no allowlist applies.
+constexpr const char* kAllowedIps = "allowed_ips";
 
 struct Catalog {
     bool valid;
-    Oid keys, keys_by_hash, orgs, orgs_by_id;
+    Oid keys, keys_by_hash, keys_by_id, orgs, orgs_by_id;
     AttrNumber key_cols[kKeyCols];
+    AttrNumber opt_cols[kOptCols];
     AttrNumber org_cols[kOrgCols];
+    AttrNumber key_allowed_ips, org_allowed_ips, key_credits_baseline;
+    bool has_events;
 };
 
 Catalog cat;
@@ -48,7 +60,7 @@ bool callback_registered = false;
 
 void invalidate(Datum, Oid relid) {
     if (!cat.valid) return;
-    if (relid == InvalidOid || relid == cat.keys || relid == cat.keys_by_hash ||
+    if (relid == InvalidOid || relid == cat.keys || relid == cat.keys_by_hash || relid == cat.keys_by_id ||
         relid == cat.orgs || relid == cat.orgs_by_id) {
         cat.valid = false;
     }
@@ -88,12 +100,18 @@ void load_catalog() {
     }
     cat.keys = required_relation("api_keys", ns);
     cat.keys_by_hash = required_relation("api_keys_key_hash_key", ns);
+    cat.keys_by_id = required_relation("api_keys_pkey", ns);
     cat.orgs = required_relation("organizations", ns);
     cat.orgs_by_id = required_relation("organizations_pkey", ns);
     for (int i = 0; i < kKeyCols; ++i) cat.key_cols[i] = required_column(cat.keys, kKeyColNames[i]);
     for (int i = 0; i < kOrgCols; ++i) cat.org_cols[i] = required_column(cat.orgs, kOrgColNames[i]);
+    for (int i = 0; i < kOptCols; ++i) cat.opt_cols[i] = get_attnum(cat.keys, kOptColNames[i]);
+    cat.key_allowed_ips = get_attnum(cat.keys, kAllowedIps);
+    cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
+    cat.key_credits_baseline = get_attnum(cat.keys, "credits_baseline");
+    cat.has_events = OidIsValid(get_relname_relid("events", ns));
     // Columns read; open_pair locks each relation again when it is used.
-    for (Oid oid : {cat.keys, cat.keys_by_hash, cat.orgs, cat.orgs_by_id}) {
+    for (Oid oid : {cat.keys, cat.keys_by_hash, cat.keys_by_id, cat.orgs, cat.orgs_by_id}) {
         UnlockRelationOid(oid, AccessShareLock);
     }
     cat.valid = true;
@@ -117,7 +135,8 @@ bool lock_existing(Oid oid) {
 // again — a clean 3F000/42P01 when the extension is gone, never the XX000
 // "could not open relation with OID" of opening a stale OID. Locks are taken
 // one relation at a time and released by close_pair, as before, so a DROP
-// EXTENSION is not made to deadlock with lookups.
+// EXTENSION is not made to deadlock with lookups. (With the table locked,
+// its other indexes cannot be dropped either.)
 bool open_pair(Oid table, Oid index, Relation* rel, Relation* idx) {
     if (!lock_existing(table)) {
         cat.valid = false;
@@ -143,6 +162,8 @@ void close_pair(Relation rel, Relation idx) {
     table_close(rel, AccessShareLock);
 }
 
+enum class Probe { kFound, kAbsent, kStale };
+
 // Runs a one-key equality index scan and returns the first visible tuple in
 // *slot (false when none). The caller ends the scan.
 bool probe(Relation rel, Relation index, RegProcedure eq, Oid collation, Datum value,
@@ -157,11 +178,23 @@ bool probe(Relation rel, Relation index, RegProcedure eq, Oid collation, Datum v
 
 Datum column(TupleTableSlot* slot, AttrNumber n, bool* isnull) { return slot_getattr(slot, n, isnull); }
 
-enum class Probe { kFound, kAbsent, kStale };
+// A flat, uncompressed copy of a varlena Datum in the current memory context.
+Datum detoasted_copy(Datum d) {
+    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+}
 
-// Reads the organization's flags; kAbsent when it is gone (concurrent
-// delete), kStale when the cached catalog is (see open_pair).
-Probe read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
+// The optional varlena column n (0 when absent from the schema or NULL).
+Datum optional_varlena(TupleTableSlot* slot, AttrNumber n) {
+    if (n == InvalidAttrNumber) return (Datum)0;
+    bool isnull = false;
+    Datum d = slot_getattr(slot, n, &isnull);
+    return isnull ? (Datum)0 : detoasted_copy(d);
+}
+
+// Reads the organization's flags (and its allowlist unless *allowed_ips is
+// already set); kAbsent when it is gone (concurrent delete), kStale when the
+// cached catalog is (see open_pair).
+Probe read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datum* allowed_ips) {
     Relation rel, index;
     if (!open_pair(cat.orgs, cat.orgs_by_id, &rel, &index)) return Probe::kStale;
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
@@ -172,6 +205,7 @@ Probe read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
         bool isnull = false;
         *active = DatumGetBool(column(slot, cat.org_cols[kOrgActive], &isnull));
         *limit = DatumGetInt32(column(slot, cat.org_cols[kOrgLimit], &isnull));
+        if (*allowed_ips == (Datum)0) *allowed_ips = optional_varlena(slot, cat.org_allowed_ips);
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
@@ -179,9 +213,69 @@ Probe read_organization(const pg_uuid_t& org_id, bool* active, int32* limit) {
     return found ? Probe::kFound : Probe::kAbsent;
 }
 
-// A flat, uncompressed copy of a varlena Datum in the current memory context.
-Datum detoasted_copy(Datum d) {
-    return PointerGetDatum(PG_DETOAST_DATUM_COPY(d));
+// A 1.1 column of the slot; NULL when the column does not exist (1.0).
+Datum optional(TupleTableSlot* slot, OptCol c, bool* isnull) {
+    if (cat.opt_cols[c] == InvalidAttrNumber) {
+        *isnull = true;
+        return (Datum)0;
+    }
+    return column(slot, cat.opt_cols[c], isnull);
+}
+
+// The text of a short text Datum (refill_interval, refill_mode).
+std::string_view short_text(Datum d) {
+    text* t = DatumGetTextPP(d);  // short inline values: no detoasting allocation fails
+    return std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+// Reads remaining and the refill settings of the row holding the balance,
+// and applies the refills due now (the same arithmetic as the spend
+// statement's pk_refill_remaining).
+void read_balance(TupleTableSlot* slot, KeyRow* k) {
+    bool isnull = false;
+    Datum remaining = column(slot, cat.key_cols[kRemaining], &isnull);
+    k->has_remaining = !isnull;
+    k->remaining = isnull ? 0 : DatumGetInt64(remaining);
+    k->refills = false;
+    bool amount_null = false, interval_null = false, mode_null = false, day_null = false;
+    bool last_null = false, created_null = false;
+    Datum amount = optional(slot, kRefillAmount, &amount_null);
+    Datum interval = optional(slot, kRefillInterval, &interval_null);
+    Datum mode = optional(slot, kRefillMode, &mode_null);
+    if (!k->has_remaining || amount_null || interval_null || mode_null) return;
+    pk::refill::Settings s;
+    if (!pk::refill::parse(short_text(interval), short_text(mode), &s.policy)) return;
+    Datum day = optional(slot, kRefillDay, &day_null);
+    Datum last = optional(slot, kLastRefill, &last_null);
+    Datum created = optional(slot, kCreated, &created_null);
+    if (created_null) return;
+    s.policy.amount = DatumGetInt64(amount);
+    s.policy.day = day_null ? 1 : DatumGetInt32(day);
+    s.after = pk::refill::after_of(!last_null, last_null ? 0 : DatumGetTimestampTz(last),
+                                   DatumGetTimestampTz(created));
+    s.finite = !TIMESTAMP_NOT_FINITE(s.after);
+    s.set = true;
+    TimestampTz applied = 0;
+    k->refills = true;
+    k->remaining = pk::refill::balance_at(s, k->remaining, GetCurrentTransactionStartTimestamp(), &applied);
+}
+
+// Reads the balance from the rotation successor that holds it; a missing
+// holder leaves the key with no credits (it fails closed).
+void read_shared_balance(Relation rel, TupleTableSlot* slot, KeyRow* k) {
+    Relation index = index_open(cat.keys_by_id, AccessShareLock);
+    IndexScanDesc scan;
+    pg_uuid_t id = k->balance_id;
+    bool found = probe(rel, index, F_UUID_EQ, InvalidOid, UUIDPGetDatum(&id), slot, &scan);
+    if (found) {
+        read_balance(slot, k);
+    } else {
+        k->has_remaining = true;
+        k->remaining = 0;
+        k->refills = false;
+    }
+    index_endscan(scan);
+    index_close(index, AccessShareLock);
 }
 
 void read_key(TupleTableSlot* slot, KeyRow* k) {
@@ -197,13 +291,21 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     k->active = DatumGetBool(column(slot, cat.key_cols[kActive], &isnull));
     Datum expires = column(slot, cat.key_cols[kExpires], &isnull);
     k->expired = !isnull && DatumGetTimestampTz(expires) <= GetCurrentTransactionStartTimestamp();
+    k->expires_at = isnull ? 0 : DatumGetTimestampTz(expires);
     column(slot, cat.key_cols[kRevoked], &isnull);
     k->revoked = !isnull;
     Datum limit = column(slot, cat.key_cols[kLimit], &isnull);
     k->rate_limit = isnull ? -1 : DatumGetInt32(limit);
-    Datum remaining = column(slot, cat.key_cols[kRemaining], &isnull);
-    k->has_remaining = !isnull;
-    k->remaining = isnull ? 0 : DatumGetInt64(remaining);
+    Datum balance_key = optional(slot, kBalanceKey, &isnull);
+    k->shared = !isnull;
+    memcpy(&k->balance_id, k->shared ? DatumGetUUIDP(balance_key) : &k->id, sizeof(pg_uuid_t));
+    read_balance(slot, k);
+    k->allowed_ips = optional_varlena(slot, cat.key_allowed_ips);
+    k->credits_baseline = 0;
+    if (cat.key_credits_baseline != InvalidAttrNumber) {
+        Datum b = column(slot, cat.key_credits_baseline, &isnull);
+        if (!isnull) k->credits_baseline = DatumGetInt64(b);
+    }
 }
 
 // The key with this hash from the key's index (kStale: see open_pair).
@@ -216,6 +318,7 @@ Probe read_key_by_hash(const char* hash_hex, KeyRow* k) {
     bool found = probe(rel, index, F_TEXTEQ, C_COLLATION_OID, hash, slot, &scan);
     if (found) read_key(slot, k);
     index_endscan(scan);
+    if (found && k->shared) read_shared_balance(rel, slot, k);
     ExecDropSingleTupleTableSlot(slot);
     close_pair(rel, index);
     return found ? Probe::kFound : Probe::kAbsent;
@@ -227,7 +330,7 @@ Probe read_key_and_org(const char* hash_hex, KeyRow* k, bool* org_active, int32*
     for (int attempt = 0; attempt < 4; ++attempt) {
         if (!cat.valid) load_catalog();
         Probe p = read_key_by_hash(hash_hex, k);
-        if (p == Probe::kFound) p = read_organization(k->organization_id, org_active, org_limit);
+        if (p == Probe::kFound) p = read_organization(k->organization_id, org_active, org_limit, &k->allowed_ips);
         if (p != Probe::kStale) return p;
     }
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -237,6 +340,11 @@ Probe read_key_and_org(const char* hash_hex, KeyRow* k, bool* org_active, int32*
 }
 
 }  // namespace
+
+bool has_events() {
+    if (!cat.valid) load_catalog();
+    return cat.has_events;
+}
 
 Oid current_generation() {
     if (!cat.valid) load_catalog();

@@ -31,7 +31,7 @@ int64 first_count() {
     return isnull ? 0 : DatumGetInt32(d);
 }
 
-void table_begin(spi::Conn& conn, Ticket& t, int64 now_us, int64 limit) {
+void table_begin(spi::Conn& conn, Ticket& t, int64 now_us, int64 limit, Mode mode) {
     int64 window_us = static_cast<int64>(t.window_seconds) * USECS_PER_SEC;
     WindowState s;
     window_advance(s, now_us, window_us);
@@ -53,8 +53,9 @@ void table_begin(spi::Conn& conn, Ticket& t, int64 now_us, int64 limit) {
     s.prev_count = first_count();
 
     // Decided on a local copy of the counts; finish() writes the slots.
-    WindowDecision d = window_acquire(s, now_us, window_us, limit, t.cost);
+    WindowDecision d = window_acquire_with(s, now_us, window_us, limit, t.cost, mode.algorithm, mode.force);
     t.allowed = d.allowed;
+    t.counted = (d.allowed || mode.force) && t.cost > 0;
     t.remaining = d.remaining;
     t.reset = d.reset_us;
     t.where = Where::kTable;
@@ -63,15 +64,16 @@ void table_begin(spi::Conn& conn, Ticket& t, int64 now_us, int64 limit) {
 }  // namespace
 
 Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 limit, int64 cost,
-             bool can_write, TimestampTz record_at) {
+             bool can_write, TimestampTz record_at, Mode mode) {
     Ticket t = make_ticket(key, window_seconds, cost);
     int64 now_us = GetCurrentTimestamp();
     if (shm::available()) {
         WindowDecision d;
         t.generation = lookup::current_generation();
-        if (shm::window_acquire(t.generation, key, window_seconds, now_us, limit, cost, record_at, &d,
-                                &t.index, &t.recorded)) {
+        if (shm::window_acquire(t.generation, key, window_seconds, now_us, limit, cost, record_at, mode, &d,
+                                &t.index, &t.recorded, &t.first_refusal)) {
             t.allowed = d.allowed;
+            t.counted = (d.allowed || mode.force) && cost > 0;
             t.remaining = d.remaining;
             t.reset = d.reset_us;
             t.where = Where::kSharedMemory;
@@ -79,7 +81,7 @@ Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 
         }
     }
     if (can_write) {
-        table_begin(conn, t, now_us, limit);
+        table_begin(conn, t, now_us, limit, mode);
         return t;
     }
     // Nowhere to count: admit, and say it was not enforced (where = kNone).
@@ -91,12 +93,12 @@ Ticket begin(spi::Conn& conn, const pg_uuid_t& key, int32 window_seconds, int64 
 
 void finish(spi::Conn& conn, const Ticket& t, bool consume) {
     if (t.where == Where::kSharedMemory) {
-        if (!consume && t.allowed && t.cost > 0) {
+        if (!consume && t.counted) {
             shm::window_release(t.generation, t.key, t.window_seconds, t.index, t.cost);
         }
         return;
     }
-    if (t.where == Where::kTable && consume && t.allowed && t.cost > 0) {
+    if (t.where == Where::kTable && consume && t.counted) {
         pg_uuid_t key = t.key;
         Datum args[4] = {UUIDPGetDatum(&key), Int32GetDatum(t.window_seconds),
                          TimestampTzGetDatum(t.window_start),

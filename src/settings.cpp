@@ -2,7 +2,9 @@
 #include "settings.h"
 
 #include "log_safety.h"
+#include "events.h"
 #include "module.h"
+#include "session_context.h"
 #include "shmem.h"
 #include "stats.h"
 
@@ -38,11 +40,13 @@ void module_init() {
         "A crash can lose at most this much of those counters; never credits or revocations.",
         &settings::flush_interval_ms, 10000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, nullptr,
         nullptr, nullptr);
+    session::define_setting();
     MarkGUCPrefixReserved("pk_keys");
     logsafety::install_log_hook();
     if (process_shared_preload_libraries_in_progress) {
         shm::install_hooks();
         stats::install_hooks();
+        events::install_hooks();
     }
 }
 

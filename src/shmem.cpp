@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "flusher.h"
+#include "rate_limit.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -41,6 +42,7 @@ struct Entry {
     int64 pending_requests;   // VALID requests not yet in api_keys.request_count
     TimestampTz last_used;    // newest VALID request not yet flushed
     int64 touched_us;         // last access, for eviction
+    int64 refused_index;      // window of the last first refusal (-1: none)
 };
 
 struct DbSlot {
@@ -148,6 +150,7 @@ Entry* find_or_create(const EntryKey& k, int64 now_us) {
         e->pending_requests = 0;
         e->last_used = 0;
         e->touched_us = now_us;
+        e->refused_index = -1;
         stats::note_window_created();
     }
     return e;
@@ -199,8 +202,9 @@ void install_hooks() {
 bool available() { return state != nullptr && windows != nullptr; }
 
 bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us,
-                    int64 limit, int64 cost, TimestampTz record_at, WindowDecision* out,
-                    int64* index_out, bool* recorded_out) {
+                    int64 limit, int64 cost, TimestampTz record_at, rl::Mode mode,
+                    WindowDecision* out, int64* index_out, bool* recorded_out,
+                    bool* first_refusal_out) {
     EntryKey k = make_key(generation, key, window_seconds);
     Entry* e = find_or_create(k, now_us);
     if (!e) {
@@ -209,10 +213,12 @@ bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, 
     }
     int64 window_us = static_cast<int64>(window_seconds) * USECS_PER_SEC;
     SpinLockAcquire(&e->mutex);
-    *out = pk::window_acquire(e->window, now_us, window_us, limit, cost);
+    *out = pk::window_acquire_with(e->window, now_us, window_us, limit, cost, mode.algorithm, mode.force);
     *index_out = e->window.cur_index;
     bool record = out->allowed && record_at != 0 && my_slot() != nullptr;
-    if (out->allowed && cost > 0) e->window_dirty = true;
+    if ((out->allowed || mode.force) && cost > 0) e->window_dirty = true;
+    *first_refusal_out = !out->allowed && e->refused_index != e->window.cur_index;
+    if (*first_refusal_out) e->refused_index = e->window.cur_index;
     if (record) {
         e->pending_requests += 1;
         if (record_at > e->last_used) e->last_used = record_at;
@@ -318,6 +324,10 @@ bool retire_flusher_if_idle(Oid db) {
     if (idle) flusher_stopped(db);
     LWLockRelease(state->lock);
     return idle;
+}
+
+void wake_flusher() {
+    if (available()) ensure_flusher();
 }
 
 void flusher_stopped(Oid db) {

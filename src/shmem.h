@@ -21,6 +21,10 @@ extern "C" {
 
 #include "core/sliding_window.h"
 
+namespace pk::rl {
+struct Mode;
+}
+
 namespace pk::shm {
 
 // Registers the shared-memory hooks; call from _PG_init while preloading.
@@ -38,9 +42,13 @@ bool available();
 // When record_at is not 0 and the slots are taken, the request is also
 // counted for the flusher as record_use() would (one lock round trip less);
 // *recorded_out says whether it was.
+// `mode` chooses the algorithm and shadow counting (rate_limit.h);
+// *first_refusal_out is true for the first refused request of the entry's
+// current window (so rate_limit.exceeded is raised once per window).
 bool window_acquire(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 now_us,
-                    int64 limit, int64 cost, TimestampTz record_at, WindowDecision* out,
-                    int64* index_out, bool* recorded_out);
+                    int64 limit, int64 cost, TimestampTz record_at, rl::Mode mode,
+                    WindowDecision* out, int64* index_out, bool* recorded_out,
+                    bool* first_refusal_out);
 
 // Gives back slots taken by window_acquire.
 void window_release(Oid generation, const pg_uuid_t& key, int32 window_seconds, int64 index, int64 cost);
@@ -77,6 +85,9 @@ void take_pending(Oid db, Oid generation, PendingUse* uses, int* n_uses, Pending
 // True when database `db` has nothing left to flush; if so (and only then)
 // marks its flusher as stopped, atomically with the check.
 bool retire_flusher_if_idle(Oid db);
+
+// Starts this database's flusher unless one is running (queued events).
+void wake_flusher();
 
 // Marks the flusher of `db` as stopped (on worker exit).
 void flusher_stopped(Oid db);

@@ -14,6 +14,28 @@ struct Definition {
     Oid types[4];
 };
 
+// The balance of row t now, refills due applied, and the refill instant
+// last applied (src/core/refill.cpp through pk_refill_remaining/_last).
+#define PK_REFILL_ARGS(t)                                                                   \
+    "(" t ".remaining, " t ".refill_amount, " t ".refill_interval, " t ".refill_day, " t \
+    ".refill_mode, " t ".last_refill_at, " t ".created_at, pg_catalog.now())"
+#define PK_REFILLED(t) "pk_keys.pk_refill_remaining" PK_REFILL_ARGS(t)
+#define PK_REFILL_LAST(t) "pk_keys.pk_refill_last" PK_REFILL_ARGS(t)
+// Key row k may be used: not revoked, active, not expired.
+#define PK_USABLE(k)                                                                        \
+    " AND " k ".revoked_at IS NULL AND " k ".is_active AND (" k ".expires_at IS NULL OR " k \
+    ".expires_at OPERATOR(pg_catalog.>) pg_catalog.now())"
+// The shared spend: the balance row b is the UPDATE's target (locked and
+// re-checked after a wait), the key row k is read with the statement's
+// snapshot.
+#define PK_SPEND_SHARED                                                                      \
+    "UPDATE pk_keys.api_keys b"                                                              \
+    "   SET remaining = " PK_REFILLED("b") " OPERATOR(pg_catalog.-) $2,"                      \
+    "       last_refill_at = " PK_REFILL_LAST("b")                                            \
+    "  FROM pk_keys.api_keys k"                                                              \
+    " WHERE b.id OPERATOR(pg_catalog.=) $3 AND k.id OPERATOR(pg_catalog.=) $1"                \
+    "   AND (b.remaining IS NULL OR " PK_REFILLED("b") " OPERATOR(pg_catalog.>=) GREATEST($2, 1))" PK_USABLE("k")
+
 // Every name and operator is qualified: the plans must not depend on the
 // caller's search_path.
 const Definition kDefinitions[] = {
@@ -81,6 +103,57 @@ const Definition kDefinitions[] = {
      "   AND window_start OPERATOR(pg_catalog.<) $3",
      3,
      {UUIDOID, INT4OID, TIMESTAMPTZOID}},
+    // kSpendRefill
+    {"UPDATE pk_keys.api_keys b"
+     "   SET remaining = " PK_REFILLED("b") " OPERATOR(pg_catalog.-) $2,"
+     "       last_refill_at = " PK_REFILL_LAST("b")
+     " WHERE b.id OPERATOR(pg_catalog.=) $1"
+     "   AND (b.remaining IS NULL OR " PK_REFILLED("b") " OPERATOR(pg_catalog.>=) GREATEST($2, 1))" PK_USABLE("b")
+     " RETURNING b.remaining",
+     2,
+     {UUIDOID, INT8OID}},
+    // kSpendRefillAndCount
+    {"UPDATE pk_keys.api_keys b"
+     "   SET remaining = " PK_REFILLED("b") " OPERATOR(pg_catalog.-) $2,"
+     "       last_refill_at = " PK_REFILL_LAST("b") ","
+     "       request_count = b.request_count OPERATOR(pg_catalog.+) 1,"
+     "       last_used_at = pg_catalog.now()"
+     " WHERE b.id OPERATOR(pg_catalog.=) $1"
+     "   AND (b.remaining IS NULL OR " PK_REFILLED("b") " OPERATOR(pg_catalog.>=) GREATEST($2, 1))" PK_USABLE("b")
+     " RETURNING b.remaining",
+     2,
+     {UUIDOID, INT8OID}},
+    // kSpendShared
+    {PK_SPEND_SHARED " RETURNING b.remaining", 3, {UUIDOID, INT8OID, UUIDOID}},
+    // kSpendSharedAndCount: the key's counters move only when the spend paid.
+    {"WITH paid AS (" PK_SPEND_SHARED " RETURNING b.remaining),"
+     " counted AS (UPDATE pk_keys.api_keys c"
+     "   SET request_count = c.request_count OPERATOR(pg_catalog.+) 1,"
+     "       last_used_at = GREATEST(c.last_used_at, pg_catalog.now())"
+     " WHERE c.id OPERATOR(pg_catalog.=) $1 AND EXISTS (SELECT 1 FROM paid))"
+     " SELECT remaining FROM paid",
+     3,
+     {UUIDOID, INT8OID, UUIDOID}},
+    // kBalanceShared: a missing balance row counts as no credits.
+    {"SELECT COALESCE(" PK_REFILLED("b") ", 0), k.revoked_at IS NOT NULL,"
+     "       COALESCE(k.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now(), false), k.is_active"
+     "  FROM pk_keys.api_keys k LEFT JOIN pk_keys.api_keys b ON b.id OPERATOR(pg_catalog.=) $3"
+     " WHERE k.id OPERATOR(pg_catalog.=) $1",
+     3,
+     {UUIDOID, INT8OID, UUIDOID}},
+    // kLimitsResolve: per name the key's own limit, else the organization's
+    // pool (api_key_id NULL sorts after the key's row).
+    {"SELECT DISTINCT ON (name) id, name, lim, window_seconds,"
+     "       algorithm OPERATOR(pg_catalog.=) 'fixed', enforce"
+     "  FROM pk_keys.limits"
+     " WHERE organization_id OPERATOR(pg_catalog.=) $1"
+     "   AND (api_key_id OPERATOR(pg_catalog.=) $2 OR api_key_id IS NULL)"
+     "   AND name OPERATOR(pg_catalog.=) ANY ($3)"
+     " ORDER BY name, api_key_id NULLS LAST",
+     3,
+     {UUIDOID, UUIDOID, TEXTARRAYOID}},
+    // kEventEmit
+    {"SELECT pk_keys.pk_event_emit($1, $2, $3, $4::pg_catalog.jsonb)", 4, {TEXTOID, UUIDOID, UUIDOID, TEXTOID}},
 };
 
 static_assert(sizeof(kDefinitions) / sizeof(kDefinitions[0]) == static_cast<int>(Stmt::kCount_));
@@ -109,6 +182,16 @@ int exec(Conn& conn, Stmt stmt, Datum* args, const char* nulls, long max_rows) {
     int rc = SPI_execute_plan(plan(stmt), args, nulls, false, max_rows);
     if (rc < 0) elog(ERROR, "pk_keys: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
     return rc;
+}
+
+Stmt spend_stmt(bool count_in_table, bool refills, bool shared) {
+    if (shared) return count_in_table ? Stmt::kSpendSharedAndCount : Stmt::kSpendShared;
+    if (refills) return count_in_table ? Stmt::kSpendRefillAndCount : Stmt::kSpendRefill;
+    return count_in_table ? Stmt::kSpendAndCount : Stmt::kSpend;
+}
+
+Stmt balance_stmt(bool refills, bool shared) {
+    return refills || shared ? Stmt::kBalanceShared : Stmt::kBalance;
 }
 
 }  // namespace pk::spi

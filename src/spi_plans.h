@@ -20,8 +20,23 @@ enum class Stmt {
     kWindowPrevious,   // (id, window, start): count of the previous window
     kWindowAdd,        // (id, window, start, n): add to the current window
     kWindowCleanup,    // (id, window, start): delete windows before start
+    // 1.1, for a balance that refills or is shared with a rotation successor
+    // (args (id, cost, balance_id)); refills due are applied in the same
+    // conditional UPDATE, so concurrent callers apply each refill once.
+    kSpendRefill,            // credits only, balance in the key's own row
+    kSpendRefillAndCount,    // + request_count + last_used_at
+    kSpendShared,            // credits in balance_id's row, checks on id's
+    kSpendSharedAndCount,    // + request_count + last_used_at of id
+    kBalanceShared,          // like kBalance, remaining from balance_id, refilled
+    kLimitsResolve,    // (org, key, names): the named limits a request spends (1.1)
+    kEventEmit,        // (kind, org, key, payload text): pk_event_emit (1.1)
     kCount_
 };
+
+// The spend and balance statements for a key: the 1.0 ones unless its
+// balance refills or is shared.
+Stmt spend_stmt(bool count_in_table, bool refills, bool shared);
+Stmt balance_stmt(bool refills, bool shared);
 
 // One call's SPI connection, opened on first use: read-only calls never
 // connect. Plain data, so an ERROR may unwind past it (SPI is cleaned up at

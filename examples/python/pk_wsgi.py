@@ -35,10 +35,15 @@ CODE_STATUS = {
     "USAGE_EXCEEDED": "402 Payment Required",
 }
 
-AUTH_SQL = (
-    "SELECT valid, code, key_id::text, organization_id::text, remaining, rate_limit,"
-    "       rate_limit_remaining, extract(epoch FROM rate_limit_reset)"
-    "  FROM pk_keys.pk_authenticate(%s, %s::text[], %s)"
+# pk_authenticate_request (1.1) also checks the client IP against the
+# allowlists (FORBIDDEN); on a 1.0 database, pk_authenticate.
+COLUMNS = ("valid, code, key_id::text, organization_id::text, remaining, rate_limit,"
+           " rate_limit_remaining, extract(epoch FROM rate_limit_reset)")
+AUTH_REQUEST_SQL = "SELECT " + COLUMNS + " FROM pk_keys.pk_authenticate_request(%s, %s::text[], %s, %s::inet)"
+AUTH_SQL = "SELECT " + COLUMNS + " FROM pk_keys.pk_authenticate(%s, %s::text[], %s)"
+HAS_REQUEST_SQL = (
+    "SELECT pg_catalog.to_regprocedure('pk_keys.pk_authenticate_request(text,text[],integer,inet,jsonb,text)')"
+    "       IS NOT NULL"
 )
 HAS_RECORD_SQL = (
     "SELECT pg_catalog.to_regprocedure('pk_keys.pk_usage_record(uuid,text,text,integer,integer,inet,text,timestamptz)')"
@@ -87,6 +92,8 @@ class PkKeysMiddleware:
         cur = self._conn().cursor()
         cur.execute(HAS_RECORD_SQL)
         self.usage_sql = RECORD_SQL if cur.fetchone()[0] else CREATE_SQL
+        cur.execute(HAS_REQUEST_SQL)
+        self.has_request = cur.fetchone()[0]
 
     def _conn(self):
         conn = getattr(self.local, "conn", None)
@@ -109,7 +116,11 @@ class PkKeysMiddleware:
         if key is None:
             return self._refuse(start_response, "401 Unauthorized", "MISSING_KEY", [])
         cur = self._conn().cursor()
-        cur.execute(AUTH_SQL, (key, list(self.required_scopes(environ)), 1))
+        scopes = list(self.required_scopes(environ))
+        if self.has_request:
+            cur.execute(AUTH_REQUEST_SQL, (key, scopes, 1, environ.get("REMOTE_ADDR") or None))
+        else:
+            cur.execute(AUTH_SQL, (key, scopes, 1))
         valid, code, key_id, org_id, remaining, limit, left, reset = cur.fetchone()
         headers = rate_limit_headers(code, limit, left, reset)
         if not valid:

@@ -52,3 +52,18 @@ pk_provide_plpgsql_check() {
     cp /usr/lib/postgresql/15/lib/plpgsql_check.so "$lib/" &&
         cp /usr/share/postgresql/15/extension/plpgsql_check* "$share/extension/"
 }
+
+# pg_cron for the scheduling TAP test (t/060_pg_cron.pl): Debian's package,
+# copied into a relocated PostgreSQL (pg_config elsewhere than /usr/lib).
+pk_install_pg_cron() {
+    dpkg-query -W -f='${Status}' postgresql-15-cron 2>/dev/null | grep -q "install ok installed" || {
+        [ "$(id -u)" -eq 0 ] || { echo "missing package postgresql-15-cron (run as root)" >&2; return 1; }
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15-cron >/dev/null
+    } || return 1
+    local lib share
+    lib=$(pg_config --pkglibdir); share=$(pg_config --sharedir)
+    if [ ! -f "$lib/pg_cron.so" ]; then
+        cp /usr/lib/postgresql/15/lib/pg_cron.so "$lib/" &&
+        cp /usr/share/postgresql/15/extension/pg_cron* "$share/extension/"
+    fi
+}

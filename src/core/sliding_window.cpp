@@ -55,6 +55,23 @@ WindowDecision window_acquire(WindowState& s, std::int64_t now_us, std::int64_t 
     return d;
 }
 
+WindowDecision window_acquire_with(WindowState& s, std::int64_t now_us, std::int64_t window_us,
+                                   std::int64_t limit, std::int64_t cost, WindowAlgorithm algorithm,
+                                   bool force) {
+    if (algorithm == WindowAlgorithm::kSliding) {
+        WindowDecision d = window_acquire(s, now_us, window_us, limit, cost);
+        if (!d.allowed && force && cost > 0) s.cur_count += cost;
+        return d;
+    }
+    window_advance(s, now_us, window_us);
+    WindowDecision d;
+    d.allowed = Wide(s.cur_count) + (cost > 0 ? cost : 1) <= limit;
+    if ((d.allowed || force) && cost > 0) s.cur_count += cost;
+    d.remaining = std::max<std::int64_t>(0, limit - s.cur_count);
+    d.reset_us = (s.cur_index + 1) * window_us;  // the whole count goes at the window's end
+    return d;
+}
+
 void window_release(WindowState& s, std::int64_t index, std::int64_t cost) {
     if (index == s.cur_index) {
         s.cur_count = std::max<std::int64_t>(0, s.cur_count - cost);

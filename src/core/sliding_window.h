@@ -33,6 +33,17 @@ void window_advance(WindowState& s, std::int64_t now_us, std::int64_t window_us)
 WindowDecision window_acquire(WindowState& s, std::int64_t now_us, std::int64_t window_us,
                               std::int64_t limit, std::int64_t cost);
 
+// How a named limit counts: the sliding-window counter above, or a plain
+// fixed window (the count of the current window only; resets at its end).
+enum class WindowAlgorithm { kSliding, kFixed };
+
+// window_acquire with a choice of algorithm. With `force` (shadow mode) the
+// slots are counted even when the decision is "refused", so the counter
+// reports what enforcement would have seen.
+WindowDecision window_acquire_with(WindowState& s, std::int64_t now_us, std::int64_t window_us,
+                                   std::int64_t limit, std::int64_t cost, WindowAlgorithm algorithm,
+                                   bool force);
+
 // Gives back `cost` slots taken at window index `index` (when the caller could
 // not complete the request after all).
 void window_release(WindowState& s, std::int64_t index, std::int64_t cost);

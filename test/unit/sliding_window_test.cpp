@@ -4,6 +4,8 @@
 
 #include "core/sliding_window.h"
 
+#include <string>
+
 namespace {
 
 constexpr std::int64_t kSec = 1000000;
@@ -111,4 +113,46 @@ TEST(SlidingWindow, ReleaseGivesSlotsBack) {
     pk::window_acquire(s, kStart + kMinute, kMinute, 2, 0);
     pk::window_release(s, index, 1);
     EXPECT_EQ(s.prev_count, 1);
+}
+
+// A client pacing exactly one call per window against a limit of 1: the
+// sliding counter still weighs the previous window's call, so every other
+// call is refused (the next one is admitted two windows later); a fixed
+// window admits every one.
+TEST(SlidingWindow, OneCallPerWindowIsRefusedEveryOtherTime) {
+    pk::WindowState sliding, fixed;
+    std::string pattern_sliding, pattern_fixed;
+    for (int w = 0; w < 6; ++w) {
+        std::int64_t at = kStart - 10 * kSec + w * kMinute + kSec;  // 1 s into window w
+        pattern_sliding += pk::window_acquire_with(sliding, at, kMinute, 1, 1,
+                                                   pk::WindowAlgorithm::kSliding, false).allowed ? 'Y' : 'n';
+        pattern_fixed += pk::window_acquire_with(fixed, at, kMinute, 1, 1,
+                                                 pk::WindowAlgorithm::kFixed, false).allowed ? 'Y' : 'n';
+    }
+    EXPECT_EQ(pattern_sliding, "YnYnYn");
+    EXPECT_EQ(pattern_fixed, "YYYYYY");
+}
+
+TEST(SlidingWindow, FixedWindowCountsOnlyTheCurrentWindow) {
+    pk::WindowState s;
+    auto fixed = pk::WindowAlgorithm::kFixed;
+    EXPECT_TRUE(pk::window_acquire_with(s, kStart, kMinute, 3, 2, fixed, false).allowed);
+    pk::WindowDecision d = pk::window_acquire_with(s, kStart, kMinute, 3, 2, fixed, false);
+    EXPECT_FALSE(d.allowed);
+    EXPECT_EQ(d.remaining, 1);
+    EXPECT_EQ(d.reset_us, 1001 * kMinute);
+    EXPECT_TRUE(pk::window_acquire_with(s, kStart, kMinute, 3, 1, fixed, false).allowed);
+    // Just after the edge the whole limit is free again (twice the limit
+    // across an edge: what the sliding counter avoids).
+    EXPECT_TRUE(pk::window_acquire_with(s, 1001 * kMinute, kMinute, 3, 3, fixed, false).allowed);
+}
+
+TEST(SlidingWindow, ShadowModeCountsWhatItWouldRefuse) {
+    pk::WindowState s;
+    for (auto algo : {pk::WindowAlgorithm::kSliding, pk::WindowAlgorithm::kFixed}) {
+        s = pk::WindowState{};
+        EXPECT_TRUE(pk::window_acquire_with(s, kStart, kMinute, 1, 1, algo, true).allowed);
+        EXPECT_FALSE(pk::window_acquire_with(s, kStart, kMinute, 1, 1, algo, true).allowed);
+        EXPECT_EQ(s.cur_count, 2);
+    }
 }

@@ -30,10 +30,14 @@ const CODE_STATUS = {
   USAGE_EXCEEDED: 402,
 };
 
-const AUTH_SQL =
-  'SELECT valid, code, key_id, organization_id, remaining, rate_limit,' +
-  '       rate_limit_remaining, rate_limit_reset' +
-  '  FROM pk_keys.pk_authenticate($1, $2::text[], $3)';
+// pk_authenticate_request (1.1) also checks the client IP against the key's
+// or organization's allowlist (FORBIDDEN); on a 1.0 database, pk_authenticate.
+const COLUMNS = 'valid, code, key_id, organization_id, remaining, rate_limit, rate_limit_remaining, rate_limit_reset';
+const AUTH_REQUEST_SQL = `SELECT ${COLUMNS} FROM pk_keys.pk_authenticate_request($1, $2::text[], $3, $4::inet)`;
+const AUTH_SQL = `SELECT ${COLUMNS} FROM pk_keys.pk_authenticate($1, $2::text[], $3)`;
+const HAS_REQUEST_SQL =
+  "SELECT pg_catalog.to_regprocedure('pk_keys.pk_authenticate_request(text,text[],integer,inet,jsonb,text)')" +
+  '       IS NOT NULL AS has_request';
 
 // pk_usage_record (1.1: queued in shared memory when preloaded) when the
 // database has it, else pk_usage_create (1.0: one row per call).
@@ -71,6 +75,7 @@ async function pkAuth(app, opts) {
   const recordUsage = opts.recordUsage !== false;
   const skip = opts.skip || (() => false);
   const { rows } = await pool.query(RECORD_FN_SQL);
+  const hasRequest = (await pool.query(HAS_REQUEST_SQL)).rows[0].has_request;
   const usageSql = rows[0].has_record
     ? 'SELECT pk_keys.pk_usage_record($1, $2, $3, $4, $5, $6::inet, $7)'
     : 'SELECT 1 FROM pk_keys.pk_usage_create($1, $2, $3, $4, $5, $6::inet, $7)';
@@ -88,7 +93,9 @@ async function pkAuth(app, opts) {
     const cost = opts.cost ? opts.cost(request) : 1;
     const config = request.routeOptions && request.routeOptions.config;
     const scopes = (config && config.pkScopes) || requiredScopes;
-    const res = await pool.query(AUTH_SQL, [key, scopes, cost]);
+    const res = hasRequest
+      ? await pool.query(AUTH_REQUEST_SQL, [key, scopes, cost, request.ip || null])
+      : await pool.query(AUTH_SQL, [key, scopes, cost]);
     const row = res.rows[0];
     reply.headers(rateLimitHeaders(row));
     if (!row.valid) {

@@ -45,6 +45,10 @@ test.before(async () => {
   keys.limited = await makeKey('limited', ', rate_limit_per_minute => 2');
   keys.credits = await makeKey('credits', ', remaining => 1');
   keys.revokeLater = await makeKey('revoke-later');
+  keys.elsewhere = await makeKey('elsewhere');
+  keys.loopback = await makeKey('loopback');
+  await db.query("UPDATE pk_keys.api_keys SET allowed_ips = '{10.0.0.0/8}' WHERE id = $1", [keys.elsewhere.id]);
+  await db.query("UPDATE pk_keys.api_keys SET allowed_ips = '{127.0.0.0/8,::1/128}' WHERE id = $1", [keys.loopback.id]);
   keys.unknown = (await db.query("SELECT full_key FROM pk_keys.pk_generate_key('live')")).rows[0];
 });
 
@@ -95,6 +99,14 @@ test(`${NAME}: an inactive key → 403 DISABLED`, async () => {
   assert.equal(r.body.error, 'DISABLED');
 });
 
+test(`${NAME}: a key allowed only from 10.0.0.0/8, called from loopback → 403 FORBIDDEN`, async () => {
+  const r = await get('/v1/hello', bearer(keys.elsewhere.full_key));
+  assert.equal(r.status, 403);
+  assert.equal(r.body.error, 'FORBIDDEN');
+  const ok = await get('/v1/hello', bearer(keys.loopback.full_key));
+  assert.equal(ok.status, 200, 'a key allowed from 127.0.0.0/8 passes');
+});
+
 test(`${NAME}: a route needing a scope the key lacks → 403 INSUFFICIENT_SCOPE; with it → 200`, async () => {
   const r = await get('/v1/admin', bearer(keys.valid.full_key));
   assert.equal(r.status, 403);
@@ -143,7 +155,7 @@ test(`${NAME}: a revocation is refused on the very next request`, async () => {
 test(`${NAME}: usage of VALID requests is recorded after the response`, async () => {
   // Only VALID requests are usage; refusals (429, 402, 403, 401) are not.
   const expected = { [keys.valid.id]: 2, [keys.admin.id]: 1, [keys.credits.id]: 1, [keys.limited.id]: 2,
-    [keys.revokeLater.id]: 1 };
+    [keys.revokeLater.id]: 1, [keys.loopback.id]: 1 };
   let counts = {};
   for (let i = 0; i < 50; i++) {
     await db.query('SELECT pk_keys.pk_flush()');
