@@ -12,7 +12,7 @@ WORK=$(mktemp -d /tmp/pk_mutants.XXXXXX)
 git -C "$ROOT" archive HEAD | tar -x -C "$WORK"
 chmod -R a+rX "$WORK"
 cd "$WORK"
-LOG=$WORK/log
+LOG=$WORK/mutant_logs   # not log/: PGXS "make clean" removes that
 mkdir -p "$LOG"
 
 build() { make -s clean >/dev/null 2>&1; make -s -j2 >"$LOG/build.$1" 2>&1 && make -s install >>"$LOG/build.$1" 2>&1 \
@@ -49,7 +49,7 @@ pk_keys.flush_interval = 200" || return 2
     return $ok
 }
 
-CAUGHT=0; SURVIVED=0
+CAUGHT=0; SURVIVED=0; BROKEN=0
 while IFS='|' read -r id file from to tests; do
     id=$(echo "$id" | xargs); [ -z "$id" ] || [[ $id == \#* ]] && continue
     [ $# -gt 0 ] && [[ " $* " != *" $id "* ]] && continue
@@ -61,7 +61,7 @@ while IFS='|' read -r id file from to tests; do
         echo "$id: NOT APPLIED (text not found in $file)"; mv "$file.orig" "$file"; continue
     fi
     if ! build "$id"; then
-        echo "$id: caught by the build"; CAUGHT=$((CAUGHT + 1))
+        echo "$id: DOES NOT BUILD (see $LOG/build.$id)"; BROKEN=$((BROKEN + 1))
     elif run_tests "$id" $tests; then
         echo "$id: SURVIVED ($tests)"; SURVIVED=$((SURVIVED + 1))
     else
@@ -71,5 +71,5 @@ while IFS='|' read -r id file from to tests; do
 done < "$WORK/test/mutants/mutants.txt"
 
 build original || echo "could not reinstall the unmutated build (see $LOG/build.original)"
-echo "mutants: $CAUGHT caught, $SURVIVED survived (logs in $LOG)"
-[ "$SURVIVED" -eq 0 ]
+echo "mutants: $CAUGHT caught, $SURVIVED survived, $BROKEN not built (logs in $LOG)"
+[ "$SURVIVED" -eq 0 ] && [ "$BROKEN" -eq 0 ]
