@@ -17,6 +17,10 @@ WHERE p.pronamespace = 'pk_keys'::regnamespace;
 SELECT count(DISTINCT p.oid) >= 25 AS checked_at_least_25_functions
 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = 'pk_keys'::regnamespace AND l.lanname = 'plpgsql';
--- Errors (none expected): function, line, message.
-SELECT fn, lineno, message FROM checked WHERE level = 'error' ORDER BY 1, 2;
+-- Errors (none expected): function, line, message. pk_schedule_maintenance
+-- calls pg_cron's cron.* functions, which exist only where pg_cron is
+-- installed (an optional dependency): that one missing schema is expected.
+SELECT fn, lineno, message FROM checked WHERE level = 'error'
+  AND NOT (fn::text LIKE 'pk_keys.pk_schedule_maintenance(%' AND message = 'schema "cron" does not exist')
+ORDER BY 1, 2;
 DROP EXTENSION plpgsql_check;
