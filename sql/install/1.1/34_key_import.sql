@@ -140,21 +140,26 @@ BEGIN
     -- One pass over the rows finds the first problem of any kind.
     EXECUTE 'SELECT r.problem FROM (SELECT CASE'
         ' WHEN t.organization_id IS NULL THEN ''organization_id must not be NULL'''
-        ' WHEN t.key_hash IS NULL OR t.key_hash OPERATOR(pg_catalog.!~) ''^[0-9a-f]{64}$'' THEN ''invalid key_hash: must be 64 hexadecimal digits'''
+        -- ltrim, not a regular expression: several times cheaper per row.
+        ' WHEN t.key_hash IS NULL OR pg_catalog.octet_length(t.key_hash) OPERATOR(pg_catalog.<>) 64'
+        '      OR pg_catalog.ltrim(t.key_hash, ''0123456789abcdef'') OPERATOR(pg_catalog.<>) '''''
+        '      THEN ''invalid key_hash: must be 64 hexadecimal digits'''
         ' WHEN t.environment IS NULL OR t.environment OPERATOR(pg_catalog.<>) ALL (ARRAY[''live'', ''test'']) THEN ''invalid environment: must be ''''live'''' or ''''test'''''''
         ' WHEN t.key_prefix IS DISTINCT FROM (''pk_'' OPERATOR(pg_catalog.||) t.environment OPERATOR(pg_catalog.||) ''_'') THEN ''invalid key_prefix: must match environment'''
         ' WHEN t.key_hint IS NULL OR pg_catalog.length(t.key_hint) OPERATOR(pg_catalog.<>) 4 THEN ''invalid key_hint: must be the last 4 characters of the key'''
         ' WHEN pg_catalog.length(t.name) OPERATOR(pg_catalog.>) 200 THEN ''name must be at most 200 characters'''
+        ' WHEN t.remaining OPERATOR(pg_catalog.<) 0 THEN ''remaining must not be negative'''
+        OPERATOR(pg_catalog.||) CASE WHEN 'scopes' OPERATOR(pg_catalog.=) ANY (cols) THEN
         ' WHEN t.scopes IS NULL OR pg_catalog.array_ndims(t.scopes) OPERATOR(pg_catalog.>) 1'
         '      OR pg_catalog.cardinality(t.scopes) OPERATOR(pg_catalog.>) 256'
         '      OR pg_catalog.array_position(t.scopes, NULL) IS NOT NULL'
         '      OR EXISTS (SELECT 1 FROM pg_catalog.unnest(t.scopes) e WHERE pg_catalog.octet_length(e) NOT BETWEEN 1 AND 128)'
-        '      THEN ''invalid scopes: at most 256 elements of 1 to 128 bytes, no NULL'''
-        ' WHEN t.remaining OPERATOR(pg_catalog.<) 0 THEN ''remaining must not be negative'''
+        '      THEN ''invalid scopes: at most 256 elements of 1 to 128 bytes, no NULL''' ELSE '' END
+        OPERATOR(pg_catalog.||) CASE WHEN 'metadata' OPERATOR(pg_catalog.=) ANY (cols) THEN
         ' WHEN t.metadata IS NULL OR pg_catalog.jsonb_typeof(t.metadata) OPERATOR(pg_catalog.<>) ''object'''
         '      OR pg_catalog.octet_length(t.metadata::text) OPERATOR(pg_catalog.>) 65536'
-        '      THEN ''invalid metadata: a JSON object of at most 64 kB as text'''
-        ' END AS problem FROM (' OPERATOR(pg_catalog.||) src OPERATOR(pg_catalog.||) ') t) r'
+        '      THEN ''invalid metadata: a JSON object of at most 64 kB as text''' ELSE '' END
+        OPERATOR(pg_catalog.||) ' END AS problem FROM (' OPERATOR(pg_catalog.||) src OPERATOR(pg_catalog.||) ') t) r'
         ' WHERE r.problem IS NOT NULL LIMIT 1'
     INTO problem;
     IF problem IS NOT NULL THEN
@@ -174,7 +179,8 @@ BEGIN
             ' key_hint, environment, scopes, expires_at, remaining, metadata)'
             ' SELECT t.organization_id, t.name, t.key_prefix, t.key_hash, t.key_hint, t.environment,'
             ' t.scopes, t.expires_at, t.remaining, t.metadata FROM (' OPERATOR(pg_catalog.||) src
-            OPERATOR(pg_catalog.||) ') t RETURNING organization_id),'
+            -- In hash order the unique index fills page after page.
+            OPERATOR(pg_catalog.||) ') t ORDER BY t.key_hash RETURNING organization_id),'
             ' per_org AS (SELECT ins.organization_id, pg_catalog.count(*) AS n FROM ins GROUP BY 1),'
             ' audited AS (INSERT INTO pk_keys.audit_log (action, organization_id, changes)'
             '   SELECT ''key.import'', p.organization_id, pg_catalog.jsonb_build_object(''imported'', p.n,'
