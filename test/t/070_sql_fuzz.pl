@@ -43,6 +43,12 @@ my %handed_on = (
 	'pk_usage_note_key 22008'        => 'h1, internal helper: out-of-range day',
 	'pk_usage_note_key 23502'        => 'h1, internal helper: NULL arguments reach a NOT NULL column',
 	'pk_event_emit 23502'            => 'h3, internal helper: NULL kind/organization reach NOT NULL columns',
+	'pk_audit_write 23502'           => 'h2, internal helper: NULL action reaches a NOT NULL column',
+	'pk_audit_write 23514'           => 'h2, internal helper: unknown action reaches a CHECK constraint',
+	'pk_json_integer 22003'          => 'h2, internal helper: a JSON number beyond bigint (pk_org_update itself answers 22023)',
+	'pk_maintenance_run 22008'       => 'h5 -> h1: wraps pk_usage_maintain (its out-of-range retention)',
+	'pk_maintenance_run 53400'       => 'h5 -> h1: wraps pk_usage_maintain (months_ahead unbounded)',
+	'pk_maintenance_run 54000'       => 'h5 -> h1: wraps pk_usage_maintain (months_ahead unbounded)',
 	'pk_event_emit 23514'            => 'h3, internal helper: unknown kind reaches the CHECK constraint',
 );
 
