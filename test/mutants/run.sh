@@ -51,9 +51,9 @@ pk_keys.flush_interval = 200" || return 2
 
 CAUGHT=0; SURVIVED=0; BROKEN=0
 while IFS='|' read -r id file from to tests; do
-    id=$(echo "$id" | xargs); [ -z "$id" ] || [[ $id == \#* ]] && continue
+    id=$(echo "$id" | sed 's/^ *//; s/ *$//'); [ -z "$id" ] || [[ $id == \#* ]] && continue
     [ $# -gt 0 ] && [[ " $* " != *" $id "* ]] && continue
-    file=$(echo "$file" | xargs); tests=$(echo "$tests" | xargs)
+    file=$(echo "$file" | sed 's/^ *//; s/ *$//'); tests=$(echo "$tests" | sed 's/^ *//; s/ *$//')
     from=$(echo "$from" | sed 's/^ *//; s/ *$//'); to=$(echo "$to" | sed 's/^ *//; s/ *$//')
     cp "$file" "$file.orig"
     FROM="$from" TO="$to" perl -0pi -e 'my $f = $ENV{FROM}; $f =~ s/\\n/\n/g; my $t = $ENV{TO}; $t =~ s/\\n/\n/g; s/\Q$f\E/$t/ or exit 3' "$file"
