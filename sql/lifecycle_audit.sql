@@ -91,7 +91,10 @@ SELECT count(*) AS unknown FROM pk_keys.pk_key_report_leak('pk_live_' || repeat(
 SELECT count(*) AS malformed FROM pk_keys.pk_key_report_leak('not a key at all', 'pastebin');
 SELECT count(*) - :ev_n AS new_events FROM pk_keys.events;
 SELECT pg_temp.err($$SELECT pk_keys.pk_key_report_leak(NULL)$$);
-SELECT pg_temp.err(format('SELECT pk_keys.pk_key_report_leak(%L, %L)', 'pk_live_x', repeat('s', 201)));
+-- A long source is cut, never an error (an error would log the key).
+CREATE TEMP TABLE lk3 AS SELECT id, full_key FROM pk_keys.pk_key_create((SELECT id FROM o), 'leaky3');
+SELECT revoked FROM pk_keys.pk_key_report_leak((SELECT full_key FROM lk3), repeat('s', 300));
+SELECT revoked_reason = 'leaked: ' || repeat('s', 200) AS cut_to_200 FROM pk_keys.api_keys WHERE id = (SELECT id FROM lk3);
 -- A leaked key without a source: reason 'leaked'.
 CREATE TEMP TABLE lk2 AS SELECT id, full_key FROM pk_keys.pk_key_create((SELECT id FROM o), 'leaky2');
 SELECT revoked FROM pk_keys.pk_key_report_leak((SELECT full_key FROM lk2));

@@ -116,7 +116,8 @@ FROM pk_keys.pk_limit_set((SELECT id FROM org), 'tokens', 100, '1 day', (SELECT 
 CREATE TEMP TABLE pool_id AS SELECT id FROM pk_keys.limits WHERE name = 'requests';
 SELECT l.id = (SELECT id FROM pool_id) AS same_id, lim FROM pk_keys.pk_limit_set((SELECT id FROM org), 'requests', 4, '1 day') l;
 SELECT count(*) FROM pk_keys.limits WHERE organization_id = (SELECT id FROM org);
-SELECT action, changes->'old'->>'lim' AS old_lim, changes->'new'->>'lim' AS new_lim
+SELECT action, changes->'lim'->>'old' AS old_lim, changes->'lim'->>'new' AS new_lim,
+       changes ? 'window_seconds' AS window_changed
 FROM pk_keys.audit_log WHERE target_id = (SELECT id FROM pool_id) ORDER BY id;
 -- Argument errors.
 SELECT pk_keys.pk_limit_set(NULL, 'x', 1, '1 minute');
@@ -139,6 +140,8 @@ SELECT pk_keys.pk_limit_set(gen_random_uuid(), 'x', 1, '1 minute');
 SELECT pk_keys.pk_limit_set((SELECT id FROM org), 'x', 1, '1 minute', (SELECT id FROM k WHERE name = 'own_ips'));
 SELECT pk_keys.pk_limit_delete((SELECT id FROM org), 'x');
 SELECT pk_keys.pk_limit_delete((SELECT id FROM org), 'x');
+SELECT action, changes->'deleted'->>'name' AS name FROM pk_keys.audit_log
+WHERE action = 'limit.delete' AND organization_id = (SELECT id FROM org);
 SELECT pk_keys.pk_limit_delete((SELECT id FROM org), 'tokens');
 SELECT pk_keys.pk_limit_delete(NULL, 'x');
 SELECT pk_keys.pk_limit_delete((SELECT id FROM org), NULL);

@@ -145,7 +145,18 @@ const char* spend(pk::spi::Conn& conn, const KeyRow& k, int64 cost, bool count_i
     Datum args[3] = {UUIDPGetDatum(&id), Int64GetDatum(cost), UUIDPGetDatum(&balance_id)};
     auto stmt = pk::spi::spend_stmt(count_in_table, k.refills, k.shared);
     pk::spi::exec(conn, stmt, args, nullptr, 1);
-    if (SPI_processed == 0) return spend_refusal(conn, k, args, remaining);
+    if (SPI_processed == 0) {
+        const char* refused = spend_refusal(conn, k, args, remaining);
+        KeyRow moved = k;
+        if (strcmp(refused, "USAGE_EXCEEDED") == 0 && k.rotatable && !k.shared &&
+            pk::spi::rotated_meanwhile(conn, args, &moved.balance_id)) {
+            // Rotated while this call waited for the key's row: the balance
+            // moved to the successor; spend it there (once: moved is shared).
+            moved.shared = true;
+            return spend(conn, moved, cost, count_in_table, remaining);
+        }
+        return refused;
+    }
     bool isnull = false;
     Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
     *remaining = isnull ? 0 : DatumGetInt64(d);

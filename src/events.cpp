@@ -88,19 +88,23 @@ struct Memo {
     int64 tag;
     bool used;
 };
-Memo memo[kMemoSize];
-int memo_next = 0;
+// One memo per kind (a limit id can be a key id: the per-minute limit).
+struct MemoSet {
+    Memo entries[kMemoSize];
+    int next;
+};
+MemoSet refusals_seen, expiring_seen;
 
-bool memo_seen(const pg_uuid_t& id, int64 tag) {
-    for (const Memo& m : memo) {
+bool memo_seen(const MemoSet& set, const pg_uuid_t& id, int64 tag) {
+    for (const Memo& m : set.entries) {
         if (m.used && m.tag == tag && memcmp(&m.id, &id, sizeof id) == 0) return true;
     }
     return false;
 }
 
-void memo_add(const pg_uuid_t& id, int64 tag) {
-    memo[memo_next] = Memo{id, tag, true};
-    memo_next = (memo_next + 1) % kMemoSize;
+void memo_add(MemoSet& set, const pg_uuid_t& id, int64 tag) {
+    set.entries[set.next] = Memo{id, tag, true};
+    set.next = (set.next + 1) % kMemoSize;
 }
 
 bool writable() { return !RecoveryInProgress() && !XactReadOnly; }
@@ -174,8 +178,8 @@ void rate_limited(spi::Conn& conn, const pg_uuid_t& org, const pg_uuid_t& key, c
                   const pg_uuid_t& limit_id, int32 window_seconds, TimestampTz window_start,
                   bool from_shared_memory) {
     int64 tag = window_start ^ (static_cast<int64>(window_seconds) << 48);
-    if (!from_shared_memory && memo_seen(limit_id, tag)) return;
-    memo_add(limit_id, tag);
+    if (!from_shared_memory && memo_seen(refusals_seen, limit_id, tag)) return;
+    memo_add(refusals_seen, limit_id, tag);
     pg_uuid_t id = limit_id;
     char* id_s = DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(&id)));
     char when[MAXDATELEN + 1];
@@ -191,8 +195,8 @@ void rate_limited(spi::Conn& conn, const pg_uuid_t& org, const pg_uuid_t& key, c
 
 void on_valid(spi::Conn& conn, const pg_uuid_t& org, const pg_uuid_t& key, TimestampTz expires_at) {
     if (expires_at == 0 || expires_at - GetCurrentTransactionStartTimestamp() > kExpiringUs) return;
-    if (memo_seen(key, expires_at)) return;
-    memo_add(key, expires_at);
+    if (memo_seen(expiring_seen, key, expires_at)) return;
+    memo_add(expiring_seen, key, expires_at);
     char when[MAXDATELEN + 1];
     char* payload = psprintf("{\"expires_at\": \"%s\", \"occasion\": \"expires_at:" INT64_FORMAT "\"}",
                              iso(expires_at, when), expires_at);

@@ -297,6 +297,7 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     Datum limit = column(slot, cat.key_cols[kLimit], &isnull);
     k->rate_limit = isnull ? -1 : DatumGetInt32(limit);
     Datum balance_key = optional(slot, kBalanceKey, &isnull);
+    k->rotatable = cat.opt_cols[kBalanceKey] != InvalidAttrNumber;
     k->shared = !isnull;
     memcpy(&k->balance_id, k->shared ? DatumGetUUIDP(balance_key) : &k->id, sizeof(pg_uuid_t));
     read_balance(slot, k);

@@ -33,6 +33,7 @@ struct KeyRow {
     pg_uuid_t balance_id;
     bool shared;
     bool refills;
+    bool rotatable;  // the schema has balance_key_id: a rotation may move the balance
     TimestampTz expires_at;  // 0 when the key never expires
     // The client IP allowlist that applies (cidr[]): the key's own when set,
     // else its organization's; 0 when none applies (or on a 1.0 schema).

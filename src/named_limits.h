@@ -58,7 +58,8 @@ struct Resolved {
     Limit* items;
 };
 
-// Resolves every name for this key and organization; a name matching
+// Resolves every name for this key and organization (direct index probes
+// of pk_keys.limits, no SPI); a name matching
 // neither a limit of the key nor a pool of the organization → pk::Error 22023.
 Resolved resolve(spi::Conn& conn, const pg_uuid_t& org, const pg_uuid_t& key, const Request& req);
 

@@ -141,17 +141,8 @@ const Definition kDefinitions[] = {
      " WHERE k.id OPERATOR(pg_catalog.=) $1",
      3,
      {UUIDOID, INT8OID, UUIDOID}},
-    // kLimitsResolve: per name the key's own limit, else the organization's
-    // pool (api_key_id NULL sorts after the key's row).
-    {"SELECT DISTINCT ON (name) id, name, lim, window_seconds,"
-     "       algorithm OPERATOR(pg_catalog.=) 'fixed', enforce"
-     "  FROM pk_keys.limits"
-     " WHERE organization_id OPERATOR(pg_catalog.=) $1"
-     "   AND (api_key_id OPERATOR(pg_catalog.=) $2 OR api_key_id IS NULL)"
-     "   AND name OPERATOR(pg_catalog.=) ANY ($3)"
-     " ORDER BY name, api_key_id NULLS LAST",
-     3,
-     {UUIDOID, UUIDOID, TEXTARRAYOID}},
+    // kBalanceHolder
+    {"SELECT balance_key_id FROM pk_keys.api_keys WHERE id OPERATOR(pg_catalog.=) $1", 1, {UUIDOID}},
     // kEventEmit
     {"SELECT pk_keys.pk_event_emit($1, $2, $3, $4::pg_catalog.jsonb)", 4, {TEXTOID, UUIDOID, UUIDOID, TEXTOID}},
 };
@@ -192,6 +183,16 @@ Stmt spend_stmt(bool count_in_table, bool refills, bool shared) {
 
 Stmt balance_stmt(bool refills, bool shared) {
     return refills || shared ? Stmt::kBalanceShared : Stmt::kBalance;
+}
+
+bool rotated_meanwhile(Conn& conn, Datum* args, pg_uuid_t* holder) {
+    exec(conn, Stmt::kBalanceHolder, args, nullptr, 1);
+    if (SPI_processed == 0) return false;
+    bool isnull = false;
+    Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+    if (isnull) return false;
+    memcpy(holder, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+    return true;
 }
 
 }  // namespace pk::spi

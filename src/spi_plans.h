@@ -7,6 +7,7 @@ extern "C" {
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/uuid.h"
 }
 
 namespace pk::spi {
@@ -28,7 +29,7 @@ enum class Stmt {
     kSpendShared,            // credits in balance_id's row, checks on id's
     kSpendSharedAndCount,    // + request_count + last_used_at of id
     kBalanceShared,          // like kBalance, remaining from balance_id, refilled
-    kLimitsResolve,    // (org, key, names): the named limits a request spends (1.1)
+    kBalanceHolder,          // (id): balance_key_id, set once the key is rotated
     kEventEmit,        // (kind, org, key, payload text): pk_event_emit (1.1)
     kCount_
 };
@@ -51,5 +52,10 @@ int exec(Conn& conn, Stmt stmt, Datum* args, const char* nulls, long max_rows);
 
 // Disconnects if connected; results of exec() are gone afterwards.
 void close(Conn& conn);
+
+// True when key args[0] now shares the balance of a rotation successor
+// (a rotation committed while a spend waited for the key's row); stores the
+// successor's id in *holder. 1.1 schemas only.
+bool rotated_meanwhile(Conn& conn, Datum* args, pg_uuid_t* holder);
 
 }  // namespace pk::spi

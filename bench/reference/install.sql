@@ -1,5 +1,5 @@
--- Reference implementation of the pk_keys SQL contract (/work/shared/CONTRACT.md,
--- mirrored in the project README) in plain SQL and PL/pgSQL, the way a
+-- Reference implementation of the pk_keys SQL contract (docs/reference.md,
+-- and the README) in plain SQL and PL/pgSQL, the way a
 -- competent engineer would write it without a C extension:
 --
 --   * SHA-256 through pgcrypto's digest(), randomness through gen_random_bytes();

@@ -112,11 +112,12 @@ step pgbouncer-named-statements env BOUNCER_HOST=127.0.0.1 BOUNCER_PORT="$BOUNCE
 # preloaded, 10 keep-alive clients, 3 s each): a smoke figure, not a benchmark.
 bench_key=$(psql -X -Atq -c "SELECT k.full_key FROM pk_keys.pk_org_create('Bench', 'bench@example.test', 'enterprise') o,
     pk_keys.pk_key_create(o.id, 'bench', rate_limit_per_minute => 100000000) k")
-bench() {  # bench RECORD(0|1)
-    start_server "bench-record-$1" $((BASE_PORT + 5)) "${DIRECT_ENV[@]}" PK_RECORD_USAGE="$1" -- node examples/node/src/server.js || return 1
-    node examples/node/test/bench.js "http://127.0.0.1:$((BASE_PORT + 5))/v1/hello" "$bench_key" 3000 10 | tee "$OUT/bench-record-$1.json"
+bench() {  # bench RECORD(0|1) [TAG]
+    local tag=${2:-record}
+    start_server "bench-$tag-$1" $((BASE_PORT + 5)) "${DIRECT_ENV[@]}" PK_RECORD_USAGE="$1" -- node examples/node/src/server.js || return 1
+    node examples/node/test/bench.js "http://127.0.0.1:$((BASE_PORT + 5))/v1/hello" "$bench_key" 3000 10 | tee "$OUT/bench-$tag-$1.json"
     stop_server
-    grep -q '"errors":0' "$OUT/bench-record-$1.json"
+    grep -q '"errors":0' "$OUT/bench-$tag-$1.json"
 }
 step bench-without-usage bench 0
 step bench-with-usage bench 1
@@ -159,6 +160,21 @@ dashboard() {
 }
 step dashboard dashboard
 grep -h '^dashboard:\|^screenshot:' "$OUT/dashboard.log" 2>/dev/null
+
+# The README's quick start, pasted into psql as a reader would.
+quick_start() {
+    createdb pk_quick_start || return 1
+    sed -n '/<!-- quick-start/,/<!-- \/quick-start/p' README.md | sed '1,2d;$d' | sed '$d' >"$OUT/quick_start.sql"
+    [ "$(wc -l <"$OUT/quick_start.sql")" -gt 5 ] || return 1
+    psql -X -v ON_ERROR_STOP=1 -d pk_quick_start -f "$OUT/quick_start.sql" >"$OUT/quick_start.out" 2>&1 || { cat "$OUT/quick_start.out"; return 1; }
+    cat "$OUT/quick_start.out"
+    grep -q ' t     | VALID ' "$OUT/quick_start.out" && grep -q '^ REVOKED$' "$OUT/quick_start.out"
+}
+step readme-quick-start quick_start
+
+# Without preload (every VALID call writes its key and window rows).
+pk_cluster_restart_with "shared_preload_libraries = ''" >/dev/null && step bench-without-preload bench 0 nopreload
+[ -f "$OUT/bench-nopreload-0.json" ] && echo "node example, no preload, usage recording off: $(cat "$OUT/bench-nopreload-0.json")"
 
 echo "examples: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -34,6 +34,17 @@ assert names == tracked, (sorted(names - tracked)[:5], sorted(tracked - names)[:
 assert not any("node_modules" in n for n in names)
 PY
 }
+# Every function described as API in 90_comments.sql (and sql/comments.sql
+# makes every function carry a description) has an entry in docs/reference.md.
+reference_documents_api() {
+    local missing=0 name
+    for name in $(sed -n "s/^('\([a-z_]*\)', 'API .*/\1/p" sql/install/1.1/90_comments.sql); do
+        grep -q "^### .*\`$name(" docs/reference.md || { echo "not in docs/reference.md: $name"; missing=1; }
+    done
+    echo "API functions documented: $(sed -n "s/^('\([a-z_]*\)', 'API .*/\1/p" sql/install/1.1/90_comments.sql | wc -l)"
+    return $missing
+}
+step reference_documents_api reference_documents_api
 step make_dist dist
 step dist_contents contents
 echo "packaging: $passed passed, $failed failed"

@@ -24,3 +24,14 @@ WHERE p.pronamespace = 'pk_keys'::regnamespace
   AND p.proname IN ('pk_authenticate', 'pk_usage_create', 'pk_key_create', 'pk_key_revoke', 'pk_key_delete_expired')
 ORDER BY 1, 2;
 SELECT pg_catalog.has_table_privilege('pk_upgrade_gateway', 'pk_keys.api_keys', 'SELECT') AS can_select_keys;
+-- pk_key_create's new signature carries every grantee of the 1.0 one, the
+-- grant option included, and pg_dump would still dump them (they are not
+-- recorded as the extension's initial privileges).
+SELECT pg_catalog.has_function_privilege('pk_upgrade_admin', p.oid, 'EXECUTE WITH GRANT OPTION') AS admin_may_grant,
+       pg_catalog.has_function_privilege('pk_upgrade_gateway', p.oid, 'EXECUTE WITH GRANT OPTION') AS gateway_may_not,
+       pg_catalog.aclcontains(p.proacl, pg_catalog.makeaclitem(0, p.proowner, 'EXECUTE', false)) AS public_kept,
+       pg_catalog.cardinality(p.proacl) AS acl_entries,
+       (SELECT pg_catalog.cardinality(ip.initprivs) FROM pg_catalog.pg_init_privs ip
+        WHERE ip.objoid = p.oid AND ip.classoid = 'pg_catalog.pg_proc'::regclass) AS initial_entries
+FROM pg_catalog.pg_proc p
+WHERE p.oid = 'pk_keys.pk_key_create(uuid, text, text, text[], timestamptz, integer, bigint, jsonb, uuid, bigint, text, integer, text)'::regprocedure;

@@ -7,3 +7,6 @@ REVOKE ALL ON SCHEMA pk_keys FROM pk_upgrade_gateway;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA pk_keys FROM pk_upgrade_gateway;
 REVOKE ALL ON ALL TABLES IN SCHEMA pk_keys FROM pk_upgrade_gateway;
 DROP ROLE pk_upgrade_gateway;
+REVOKE ALL ON FUNCTION pk_keys.pk_key_create FROM pk_upgrade_admin CASCADE;
+REVOKE ALL ON FUNCTION pk_keys.pk_key_create FROM PUBLIC;
+DROP ROLE pk_upgrade_admin;

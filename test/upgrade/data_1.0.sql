@@ -31,3 +31,10 @@ GRANT EXECUTE ON FUNCTION pk_keys.pk_authenticate(text, text[], integer),
     pk_keys.pk_key_create(uuid, text, text, text[], timestamptz, integer, bigint, jsonb, uuid),
     pk_keys.pk_key_revoke(uuid, text, uuid) TO pk_upgrade_gateway;
 GRANT SELECT ON pk_keys.api_keys TO pk_upgrade_gateway;
+-- A delegated administrator who may pass pk_key_create on, and a GRANT to
+-- PUBLIC (the extension revoked it): both must reach 1.1's pk_key_create.
+CREATE ROLE pk_upgrade_admin NOLOGIN;
+GRANT EXECUTE ON FUNCTION pk_keys.pk_key_create(uuid, text, text, text[], timestamptz, integer, bigint, jsonb, uuid)
+    TO pk_upgrade_admin WITH GRANT OPTION;
+GRANT EXECUTE ON FUNCTION pk_keys.pk_key_create(uuid, text, text, text[], timestamptz, integer, bigint, jsonb, uuid)
+    TO PUBLIC;

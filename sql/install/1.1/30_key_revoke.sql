@@ -68,10 +68,10 @@ BEGIN
 END $$;
 
 -- pk_key_report_leak(full_key, source): revokes the key (reason 'leaked:
--- <source>', or 'leaked') and raises a key.leaked event; revoked says
--- whether this call revoked it. An unknown or malformed key gives no row (a
--- scanner may report anything). The key is only hashed, never stored,
--- logged or echoed.
+-- <source>', source cut to 200 characters, or 'leaked') and raises a
+-- key.leaked event; revoked says whether this call revoked it. An unknown or
+-- malformed key gives no row (a scanner may report anything), so no key ever
+-- makes it raise. The key is only hashed, never stored, logged or echoed.
 CREATE FUNCTION pk_keys.pk_key_report_leak(full_key text, source text DEFAULT NULL)
 RETURNS TABLE (key_id uuid, organization_id uuid, revoked boolean)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pk_keys
@@ -83,9 +83,9 @@ BEGIN
     IF full_key IS NULL THEN
         RAISE EXCEPTION 'full_key must not be NULL' USING ERRCODE = '22004';
     END IF;
-    IF pg_catalog.length(source) OPERATOR(pg_catalog.>) 200 THEN
-        RAISE EXCEPTION 'source must be at most 200 characters' USING ERRCODE = '22023';
-    END IF;
+    -- Cut, not refused: an error here would log the statement, and with it
+    -- the key (the server logs the statement of a failed call).
+    source := pg_catalog.left(source, 200);
     IF NOT pk_keys.pk_validate_key_format(full_key) THEN
         RETURN;
     END IF;

@@ -82,12 +82,11 @@ BEGIN
        SET lim = EXCLUDED.lim, window_seconds = EXCLUDED.window_seconds,
            algorithm = EXCLUDED.algorithm, enforce = EXCLUDED.enforce, updated_at = pg_catalog.now()
     RETURNING * INTO v_row;
-    INSERT INTO pk_keys.audit_log (action, organization_id, target_id, changes)
-    VALUES ('limit.set', v_org, v_row.id,
-            pg_catalog.jsonb_build_object(
-                'old', CASE WHEN v_old.id IS NULL THEN NULL ELSE
-                    pg_catalog.to_jsonb(v_old) OPERATOR(pg_catalog.-) ARRAY['created_at', 'updated_at'] END,
-                'new', pg_catalog.to_jsonb(v_row) OPERATOR(pg_catalog.-) ARRAY['created_at', 'updated_at']));
+    PERFORM pk_keys.pk_audit_write('limit.set', v_org, v_row.id, NULL,
+        pk_keys.pk_audit_changes(
+            CASE WHEN v_old.id IS NULL THEN NULL
+                 ELSE pg_catalog.to_jsonb(v_old) OPERATOR(pg_catalog.-) 'updated_at' END,
+            pg_catalog.to_jsonb(v_row) OPERATOR(pg_catalog.-) 'updated_at'));
     RETURN v_row;
 END $$;
 
@@ -111,10 +110,8 @@ BEGIN
     END IF;
     -- Its windows go with it (rows are keyed by the limit's id).
     DELETE FROM pk_keys.rate_limit_tracking r WHERE r.api_key_id OPERATOR(pg_catalog.=) v_row.id;
-    INSERT INTO pk_keys.audit_log (action, organization_id, target_id, changes)
-    VALUES ('limit.delete', v_row.organization_id, v_row.id,
-            pg_catalog.jsonb_build_object('old',
-                pg_catalog.to_jsonb(v_row) OPERATOR(pg_catalog.-) ARRAY['created_at', 'updated_at'], 'new', NULL));
+    PERFORM pk_keys.pk_audit_write('limit.delete', v_row.organization_id, v_row.id, NULL,
+        pg_catalog.jsonb_build_object('deleted', pg_catalog.to_jsonb(v_row)));
     RETURN true;
 END $$;
 
