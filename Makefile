@@ -63,6 +63,20 @@ installcheck-isolation-only: install
 
 .PHONY: installcheck-regress-only installcheck-isolation-only
 
+# Test-only entry points live in their own module (test/hooks), never in the
+# production pk_keys.so; scripts/test.sh builds and installs it for the suite.
+test-hooks:
+	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG)
+
+install-test-hooks: test-hooks
+	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG) install
+
+clean: clean-test-hooks
+clean-test-hooks:
+	$(MAKE) -C test/hooks PG_CONFIG=$(PG_CONFIG) clean
+
+.PHONY: test-hooks install-test-hooks clean-test-hooks
+
 # Release tarball from the committed tree (git archive): pk_keys-<version>.zip
 # with everything under pk_keys-<version>/, the version taken from META.json.
 DIST_VERSION = $(shell sed -n 's/^   "version": "\(.*\)",$$/\1/p' $(srcdir)/META.json)

@@ -49,13 +49,27 @@ run_unit_tests() {
     tail -n 40 "$log"
     local ok bad
     ok=$(grep -cE '^\[       OK \]' "$log")
-    bad=$(grep -cE '^\[  FAILED  \] [A-Za-z]' "$log")
+    # GoogleTest prints each failing case twice (when it fails and in the
+    # summary): count distinct names.
+    bad=$(grep -E '^\[  FAILED  \] [A-Za-z]' "$log" | sed 's/ (.*//' | sort -u | wc -l)
     count_stage unit "$ok" "$bad" "$status"
+}
+
+# libFuzzer targets of src/core (ASan + UBSan), a few seconds each.
+run_fuzz_targets() {
+    local log=$LOGDIR/fuzz.log
+    nice make -s -C fuzz run SECONDS="${PK_FUZZ_SECONDS:-3}" >"$log" 2>&1
+    local status=$?
+    cat "$log"
+    local ok bad
+    ok=$(grep -c '^stat::number_of_executed_units' "$log")
+    bad=$(grep -cE ': FAILED$|^SUMMARY: ' "$log")
+    count_stage fuzz "$ok" "$bad" "$status"
 }
 
 run_tap_tests() {
     local dir=$PK_TMP/tap
-    mkdir -p "$dir" && cp -r test/t "$dir/t" && chown -R postgres: "$dir" 2>/dev/null
+    mkdir -p "$dir" && cp -r test/t "$dir/t" && cp -r test/fuzz "$dir/fuzz" && chown -R postgres: "$dir" 2>/dev/null
     local log=$LOGDIR/tap.log
     (cd "$dir" && pk_as_owner env PATH="$PG_BIN:$PATH" \
         PERL5LIB="$(pg_config --pkglibdir)/pgxs/src/test/perl" \
@@ -102,14 +116,24 @@ run_packaging_test() {
 }
 
 pk_install_deps || exit 1
+pk_provide_plpgsql_check || exit 1
 pk_install_pg_cron || exit 1
 START=$(date +%s)
 make -s clean >/dev/null 2>&1
-if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1; then
+if ! make -s EXTRA_CXXFLAGS=-Werror >"$LOGDIR/build.log" 2>&1 || ! make -s install >>"$LOGDIR/build.log" 2>&1 \
+    || ! make -s install-test-hooks EXTRA_CXXFLAGS=-Werror >>"$LOGDIR/build.log" 2>&1; then
     cat "$LOGDIR/build.log"; echo "build: 0 passed, 1 failed"; exit 1
+fi
+# The production library exports no test-only entry point.
+if nm -D --defined-only pk_keys.so | grep -q 'pk_test_'; then
+    echo "pk_keys.so exports test hooks:"; nm -D --defined-only pk_keys.so | grep 'pk_test_'
+    count_stage exports 0 1 1
+else
+    count_stage exports 1 0 0
 fi
 
 run_unit_tests
+run_fuzz_targets
 
 pk_cluster_init || exit 1
 pk_cluster_start || exit 1

@@ -190,7 +190,10 @@ SELECT (SELECT o FROM pk_keys.organizations o WHERE o.id = (SELECT id FROM alpha
 -- pk_org_get_all: stable order (created_at, then id), paging.
 --
 SELECT count(*) >= 19 AS has_rows FROM pk_keys.pk_org_get_all(1000);
-SELECT count(*) <= 100 AS default_limit_at_most_100 FROM pk_keys.pk_org_get_all();
+-- The default limit is 100: with more than 100 organizations it returns 100.
+SELECT count(*) AS created FROM generate_series(1, 101) i,
+    LATERAL pk_keys.pk_org_create('Many ' || i, 'many' || i || '@example.com') o;
+SELECT count(*) AS default_limit_100 FROM pk_keys.pk_org_get_all();
 SELECT count(*) AS page_of_3 FROM pk_keys.pk_org_get_all(3, 2);
 SELECT count(*) AS zero_limit FROM pk_keys.pk_org_get_all(0);
 SELECT count(*) AS past_the_end FROM pk_keys.pk_org_get_all(10, 1000000);

@@ -1,5 +1,7 @@
 #include "key_lookup.h"
 
+#include <initializer_list>
+
 #include "refill.h"
 
 extern "C" {
@@ -20,6 +22,8 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "storage/lmgr.h"
 }
 
 namespace pk::lookup {
@@ -62,9 +66,13 @@ void invalidate(Datum, Oid relid) {
     }
 }
 
+bool lock_existing(Oid oid);
+
+// The relation's OID, locked (AccessShareLock, released by load_catalog) so
+// that its columns are read consistently; 42P01 when it is missing.
 Oid required_relation(const char* name, Oid ns) {
     Oid oid = get_relname_relid(name, ns);
-    if (!OidIsValid(oid)) {
+    if (!OidIsValid(oid) || !lock_existing(oid)) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                         errmsg("pk_keys.%s does not exist", name),
                         errhint("Run CREATE EXTENSION pk_keys in this database.")));
@@ -102,8 +110,59 @@ void load_catalog() {
     cat.org_allowed_ips = get_attnum(cat.orgs, kAllowedIps);
     cat.key_credits_baseline = get_attnum(cat.keys, "credits_baseline");
     cat.has_events = OidIsValid(get_relname_relid("events", ns));
+    // Columns read; open_pair locks each relation again when it is used.
+    for (Oid oid : {cat.keys, cat.keys_by_hash, cat.keys_by_id, cat.orgs, cat.orgs_by_id}) {
+        UnlockRelationOid(oid, AccessShareLock);
+    }
     cat.valid = true;
 }
+
+// Takes AccessShareLock on relation oid and checks it still exists; a
+// concurrent DROP is waited for, so false means it is gone for good (the
+// lock is then released again).
+bool lock_existing(Oid oid) {
+    LockRelationOid(oid, AccessShareLock);  // also processes invalidations
+    if (SearchSysCacheExists1(RELOID, ObjectIdGetDatum(oid))) return true;
+    UnlockRelationOid(oid, AccessShareLock);
+    return false;
+}
+
+// Opens a cached table and one of its indexes by OID, each with
+// AccessShareLock, after checking that a DROP EXTENSION (or DROP + CREATE,
+// or REINDEX CONCURRENTLY) committed since the OIDs were cached has not
+// removed them: false (nothing held, cat.valid cleared) when one is gone or
+// the catalog was invalidated meanwhile, so the caller looks the catalog up
+// again — a clean 3F000/42P01 when the extension is gone, never the XX000
+// "could not open relation with OID" of opening a stale OID. Locks are taken
+// one relation at a time and released by close_pair, as before, so a DROP
+// EXTENSION is not made to deadlock with lookups. (With the table locked,
+// its other indexes cannot be dropped either.)
+bool open_pair(Oid table, Oid index, Relation* rel, Relation* idx) {
+    if (!lock_existing(table)) {
+        cat.valid = false;
+        return false;
+    }
+    if (!lock_existing(index)) {
+        UnlockRelationOid(table, AccessShareLock);
+        cat.valid = false;
+        return false;
+    }
+    if (!cat.valid) {  // an invalidation processed by the locks touched them
+        UnlockRelationOid(index, AccessShareLock);
+        UnlockRelationOid(table, AccessShareLock);
+        return false;
+    }
+    *rel = table_open(table, NoLock);  // locked and known to exist
+    *idx = index_open(index, NoLock);
+    return true;
+}
+
+void close_pair(Relation rel, Relation idx) {
+    index_close(idx, AccessShareLock);
+    table_close(rel, AccessShareLock);
+}
+
+enum class Probe { kFound, kAbsent, kStale };
 
 // Runs a one-key equality index scan and returns the first visible tuple in
 // *slot (false when none). The caller ends the scan.
@@ -133,10 +192,11 @@ Datum optional_varlena(TupleTableSlot* slot, AttrNumber n) {
 }
 
 // Reads the organization's flags (and its allowlist unless *allowed_ips is
-// already set); false when it is gone (concurrent delete).
-bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datum* allowed_ips) {
-    Relation rel = table_open(cat.orgs, AccessShareLock);
-    Relation index = index_open(cat.orgs_by_id, AccessShareLock);
+// already set); kAbsent when it is gone (concurrent delete), kStale when the
+// cached catalog is (see open_pair).
+Probe read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datum* allowed_ips) {
+    Relation rel, index;
+    if (!open_pair(cat.orgs, cat.orgs_by_id, &rel, &index)) return Probe::kStale;
     TupleTableSlot* slot = table_slot_create(rel, nullptr);
     IndexScanDesc scan;
     pg_uuid_t id = org_id;
@@ -149,9 +209,8 @@ bool read_organization(const pg_uuid_t& org_id, bool* active, int32* limit, Datu
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(slot);
-    index_close(index, AccessShareLock);
-    table_close(rel, AccessShareLock);
-    return found;
+    close_pair(rel, index);
+    return found ? Probe::kFound : Probe::kAbsent;
 }
 
 // A 1.1 column of the slot; NULL when the column does not exist (1.0).
@@ -250,6 +309,37 @@ void read_key(TupleTableSlot* slot, KeyRow* k) {
     }
 }
 
+// The key with this hash from the key's index (kStale: see open_pair).
+Probe read_key_by_hash(const char* hash_hex, KeyRow* k) {
+    Relation rel, index;
+    if (!open_pair(cat.keys, cat.keys_by_hash, &rel, &index)) return Probe::kStale;
+    TupleTableSlot* slot = table_slot_create(rel, nullptr);
+    IndexScanDesc scan;
+    Datum hash = PointerGetDatum(cstring_to_text_with_len(hash_hex, 64));
+    bool found = probe(rel, index, F_TEXTEQ, C_COLLATION_OID, hash, slot, &scan);
+    if (found) read_key(slot, k);
+    index_endscan(scan);
+    if (found && k->shared) read_shared_balance(rel, slot, k);
+    ExecDropSingleTupleTableSlot(slot);
+    close_pair(rel, index);
+    return found ? Probe::kFound : Probe::kAbsent;
+}
+
+// The key and its organization's flags; the catalog is looked up again when
+// a concurrent DDL made it stale (a few times at most).
+Probe read_key_and_org(const char* hash_hex, KeyRow* k, bool* org_active, int32* org_limit) {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        if (!cat.valid) load_catalog();
+        Probe p = read_key_by_hash(hash_hex, k);
+        if (p == Probe::kFound) p = read_organization(k->organization_id, org_active, org_limit, &k->allowed_ips);
+        if (p != Probe::kStale) return p;
+    }
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("pk_keys tables keep changing under this call"),
+                    errhint("The extension is being dropped or re-created; retry.")));
+    pg_unreachable();
+}
+
 }  // namespace
 
 bool has_events() {
@@ -268,25 +358,12 @@ Oid lookup_generation() {
 }
 
 bool find_by_hash(const char* hash_hex, KeyRow* k) {
-    if (!cat.valid) load_catalog();
     // Called from SQL there is always an active snapshot; be safe elsewhere.
     bool pushed = !ActiveSnapshotSet();
     if (pushed) PushActiveSnapshot(GetTransactionSnapshot());
-    Relation rel = table_open(cat.keys, AccessShareLock);
-    Relation index = index_open(cat.keys_by_hash, AccessShareLock);
-    TupleTableSlot* slot = table_slot_create(rel, nullptr);
-    IndexScanDesc scan;
-    Datum hash = PointerGetDatum(cstring_to_text_with_len(hash_hex, 64));
-    bool found = probe(rel, index, F_TEXTEQ, C_COLLATION_OID, hash, slot, &scan);
-    if (found) read_key(slot, k);
-    index_endscan(scan);
-    if (found && k->shared) read_shared_balance(rel, slot, k);
-    ExecDropSingleTupleTableSlot(slot);
-    index_close(index, AccessShareLock);
-    table_close(rel, AccessShareLock);
     bool org_active = false;
     int32 org_limit = 0;
-    found = found && read_organization(k->organization_id, &org_active, &org_limit, &k->allowed_ips);
+    bool found = read_key_and_org(hash_hex, k, &org_active, &org_limit) == Probe::kFound;
     if (pushed) PopActiveSnapshot();
     if (!found) return false;
     k->active = k->active && org_active;

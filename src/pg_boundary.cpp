@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "log_safety.h"
+
 namespace pk::pg {
 
 namespace {
@@ -26,13 +28,17 @@ int sqlstate_code(const char* s) { return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], 
 }  // namespace
 
 void raise(const char* sqlstate, const char* message) {
-    ereport(ERROR, (errcode(sqlstate_code(sqlstate)), errmsg("%s", message)));
+    // A statement that holds a full key is never written to the log with it.
+    ereport(ERROR, (errcode(sqlstate_code(sqlstate)), errmsg("%s", message),
+                    errhidestmt(logsafety::statement_holds_key())));
     pg_unreachable();
 }
 
 namespace detail {
-void call_catching(void (*thunk)(void*), void* ctx) {
+void call_catching(Thunk thunk, void* ctx) {
     MemoryContext cxt = CurrentMemoryContext;
+    sigjmp_buf* const saved_exception_stack = PG_exception_stack;
+    ErrorContextCallback* const saved_context_stack = error_context_stack;
     ErrorData* volatile edata = nullptr;
     PG_TRY();
     { thunk(ctx); }
@@ -43,6 +49,11 @@ void call_catching(void (*thunk)(void*), void* ctx) {
         FlushErrorState();
     }
     PG_END_TRY();
+    // PG_END_TRY restores both stacks on either path; restoring them again
+    // from our own copies makes this frame correct even if a thunk broke the
+    // contract and left them pointing elsewhere.
+    PG_exception_stack = saved_exception_stack;
+    error_context_stack = saved_context_stack;
     if (edata) throw PgError(edata);
 }
 }  // namespace detail
@@ -64,7 +75,10 @@ Datum run_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo) {
         record(failure, "XX000", "unknown C++ exception in pk_keys");
     }
     // The catch scope is closed: every C++ object is destroyed.
-    if (failure.pg_error) ReThrowError(failure.pg_error);
+    if (failure.pg_error) {
+        if (logsafety::statement_holds_key()) failure.pg_error->hide_stmt = true;
+        ReThrowError(failure.pg_error);
+    }
     raise(failure.sqlstate, failure.message);
 }
 

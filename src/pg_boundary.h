@@ -51,25 +51,62 @@ Datum run_guarded(Datum (*body)(FunctionCallInfo), FunctionCallInfo fcinfo);
 [[noreturn]] void raise(const char* sqlstate, const char* message);
 
 namespace detail {
-// Calls thunk(ctx) inside PG_TRY; on a PostgreSQL ERROR copies it (in the
-// memory context current at the call), clears the error state and throws
-// pk::PgError once the PG_TRY block is left.
-void call_catching(void (*thunk)(void*), void* ctx);
+// The one kind of function call_catching runs. It is noexcept by type: a C++
+// exception must never leave it, because call_catching's PG_TRY frame would
+// then be unwound without restoring PG_exception_stack and
+// error_context_stack (both would point into a dead frame, and the next
+// ERROR anywhere in the backend would longjmp there). guard() builds such a
+// thunk for any callable: it catches C++ exceptions inside the thunk and
+// re-throws them only after the PG_TRY block has been left.
+using Thunk = void (*)(void*) noexcept;
+
+// Calls thunk(ctx) inside PG_TRY, with PG_exception_stack and
+// error_context_stack saved before and restored after, whatever happens. On a
+// PostgreSQL ERROR it copies the error (in the memory context current at the
+// call), clears the error state and throws pk::PgError once PG_TRY is left.
+void call_catching(Thunk thunk, void* ctx);
+
+// Runs f() and keeps any C++ exception it throws in *caught (never throws).
+template <typename F>
+void run_keeping_exception(F& f, std::exception_ptr* caught) noexcept {
+    try {
+        f();
+    } catch (...) {
+        *caught = std::current_exception();
+    }
+}
+
+// Calls f() inside call_catching; a C++ exception thrown by f() is carried
+// over the PG_TRY frame and re-thrown here, outside it.
+template <typename F>
+void call_guarded(F& f) {
+    struct Ctx {
+        F* f;
+        std::exception_ptr caught;
+    } ctx{&f, nullptr};
+    call_catching(
+        [](void* p) noexcept {
+            auto* c = static_cast<Ctx*>(p);
+            run_keeping_exception(*c->f, &c->caught);
+        },
+        &ctx);
+    if (ctx.caught) std::rethrow_exception(ctx.caught);
+}
 }  // namespace detail
 
 // Calls f(); if PostgreSQL raises an ERROR inside it, throws pk::PgError.
 // Keep f a thin forwarding call: it must not own C++ objects with destructors
-// across the PostgreSQL call it makes.
+// across the PostgreSQL call it makes (an ERROR longjmps over them). A C++
+// exception thrown by f() is re-thrown unchanged after the PG_TRY frame.
 template <typename F>
 auto guard(F&& f) -> decltype(f()) {
     using R = decltype(f());
     if constexpr (std::is_void_v<R>) {
-        detail::call_catching([](void* p) { (*static_cast<std::remove_reference_t<F>*>(p))(); },
-                              &f);
+        detail::call_guarded(f);
     } else {
         R result{};
         auto store = [&] { result = f(); };
-        detail::call_catching([](void* p) { (*static_cast<decltype(store)*>(p))(); }, &store);
+        detail::call_guarded(store);
         return result;
     }
 }

@@ -1,6 +1,7 @@
 // GUC definitions and library initialisation.
 #include "settings.h"
 
+#include "log_safety.h"
 #include "events.h"
 #include "module.h"
 #include "session_context.h"
@@ -41,6 +42,7 @@ void module_init() {
         nullptr, nullptr);
     session::define_setting();
     MarkGUCPrefixReserved("pk_keys");
+    logsafety::install_log_hook();
     if (process_shared_preload_libraries_in_progress) {
         shm::install_hooks();
         stats::install_hooks();

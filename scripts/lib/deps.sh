@@ -2,7 +2,8 @@
 # Sourced by scripts/*.sh; safe to run repeatedly.
 
 PK_DEPS=(g++ make postgresql-15 postgresql-client-15 postgresql-contrib postgresql-server-dev-15
-         libssl-dev libgtest-dev libipc-run-perl)
+         libssl-dev libgtest-dev libipc-run-perl
+         clang-14 libclang-rt-14-dev libfuzzer-14-dev postgresql-15-plpgsql-check)
 
 pk_install_deps() {
     local missing=()
@@ -39,6 +40,17 @@ pk_install_example_deps() {
     echo "installing: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# When the tests run against a relocated copy of PostgreSQL (pg_config not the
+# system's), copies Debian's plpgsql_check into it so CREATE EXTENSION finds it.
+pk_provide_plpgsql_check() {
+    local lib share
+    lib=$(pg_config --pkglibdir); share=$(pg_config --sharedir)
+    [ -f "$lib/plpgsql_check.so" ] && return 0
+    [ -f /usr/lib/postgresql/15/lib/plpgsql_check.so ] || { echo "plpgsql_check is not installed" >&2; return 1; }
+    cp /usr/lib/postgresql/15/lib/plpgsql_check.so "$lib/" &&
+        cp /usr/share/postgresql/15/extension/plpgsql_check* "$share/extension/"
 }
 
 # pg_cron for the scheduling TAP test (t/060_pg_cron.pl): Debian's package,

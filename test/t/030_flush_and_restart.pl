@@ -75,22 +75,40 @@ ok($node->poll_query_until('postgres',
 		q{SELECT request_count = 2 FROM pk_keys.api_keys WHERE id = (SELECT id FROM other_key)}),
 	'the locked key is flushed once free');
 
-# Clean shutdown writes what is pending.
+# Clean shutdown writes what is pending: the counters, and the rate-limit
+# windows (the flusher writes windows only every minute otherwise, so these
+# are in shared memory only until the shutdown flush).
 $node->append_conf('postgresql.conf', "pk_keys.flush_interval = '1h'");
 $node->reload;
 usleep(300_000);
 auth_n(3);
+my $hour_window = q{SELECT allowed FROM keys, pk_keys.pk_rate_limit_check(id, 3, '1 hour')};
+is($node->safe_psql('postgres', "$hour_window; $hour_window; $hour_window"), "t\nt\nt",
+	'three slots of an hour window spent');
 $node->stop('fast');
 $node->start;
 is(counters(), '11,89,true', 'clean shutdown flushed the pending counters');
+is($node->safe_psql('postgres', q{SELECT request_count FROM pk_keys.rate_limit_tracking
+		WHERE api_key_id = (SELECT id FROM keys) AND window_seconds = 3600}),
+	'3', 'clean shutdown wrote the hour window');
+# Known gap (handed on, issue 12): with shared memory a window starts empty
+# after a restart although rate_limit_tracking holds its count (README:
+# "restarts rate-limit windows"), so the 4th call is admitted; not asserted.
+note('after the restart the hour window admits: ' . $node->safe_psql('postgres', $hour_window));
 
-# A crash loses at most the unflushed counters, never credits or a revocation.
+# The README's crash bound: a crash loses at most one flush interval of
+# counters. With a 200 ms interval, calls made a second before the crash
+# (five intervals) are all on disk.
+$node->append_conf('postgresql.conf', "pk_keys.flush_interval = 200");
+$node->reload;
 auth_n(2);
+usleep(1_000_000);
+# A crash loses at most the unflushed counters, never credits or a revocation.
 $node->safe_psql('postgres', q{SELECT pk_keys.pk_key_revoke(id, 'crash test', NULL) FROM keys});
 $node->stop('immediate');
 $node->start;
 my ($count, $remaining) = split /,/, counters();
-ok($count >= 11 && $count <= 13, "after a crash request_count is between 11 and 13 (got $count)");
+is($count, '13', 'after a crash every request counted more than one flush interval earlier is kept');
 is($remaining, '87', 'credits spent before the crash are durable');
 is($node->safe_psql('postgres',
 		q{SELECT code FROM keys, pk_keys.pk_authenticate(full_key)}),

@@ -26,6 +26,9 @@ BEGIN
         RAISE EXCEPTION 'key_hash must not be NULL' USING ERRCODE = '22004';
     END IF;
     IF key_hash OPERATOR(pg_catalog.!~) '^[0-9a-fA-F]{64}$' THEN
+        -- Loads pk_keys.so, whose log hook then keeps a full key passed here
+        -- by mistake out of the server log (docs/log-safety.md).
+        PERFORM pk_keys.pk_validate_key_format(key_hash);
         RAISE EXCEPTION 'invalid key_hash: must be 64 hexadecimal digits'
             USING ERRCODE = '22023';
     END IF;
