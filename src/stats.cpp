@@ -1,6 +1,7 @@
 // Monitoring counters (see stats.h) and pk_stats_read(), the function behind
 // the view pk_keys.pk_stats.
 #include "stats.h"
+#include "usage_queue.h"
 
 #include "pg_boundary.h"
 #include "settings.h"
@@ -127,7 +128,7 @@ PK_FUNCTION(pk_stats_read) {
         put(kWindowsCapacity, Int64GetDatum(pk::settings::max_tracked_windows));
         put(kEvictions, Int64GetDatum(evicted));
         put(kFallbacks, Int64GetDatum(u(&c->fallbacks)));
-        put(kQueuedRows, Int64GetDatum(0));  // no usage queue in shared memory yet
+        put(kQueuedRows, Int64GetDatum(pk::usage_queue::queued_rows()));
         put(kFlushes, Int64GetDatum(u(&c->flushes)));
         put(kFlushedRows, Int64GetDatum(u(&c->flushed_rows)));
         if (int64 at = u(&c->last_flush_at)) {

@@ -257,6 +257,17 @@ bool has_rows(Oid db) {
     return any;
 }
 
+int64 queued_rows() {
+    if (!ring) return 0;
+    int64 n = 0;
+    LWLockAcquire(ring->lock, LW_SHARED);
+    for (uint64 pos = ring->tail; pos < ring->head; pos += at(pos)->len) {
+        if (at(pos)->state != kDone) ++n;
+    }
+    LWLockRelease(ring->lock);
+    return n;
+}
+
 int take_and_write(Oid db, Oid generation, int max_rows) {
     if (!ring || max_rows <= 0) return 0;
     if (!callback_registered) {

@@ -54,6 +54,10 @@ bool push(Oid db, Oid generation, const Row& row);
 // True when database `db` has queued rows (ready or taken).
 bool has_rows(Oid db);
 
+// Rows of every database still in the queue (ready or taken, not yet
+// written): pk_keys.pk_stats.queued_usage_rows. 0 without a queue.
+int64 queued_rows();
+
 // Takes up to max_rows ready rows of `db` and writes them with their
 // aggregates (SPI connected, in a transaction); entries of other
 // generations of `db` are discarded. Returns the rows taken. May raise
