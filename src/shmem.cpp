@@ -27,6 +27,9 @@ namespace {
 constexpr int kMaxDatabases = 64;
 // Untouched this long (and with nothing pending), a window may be evicted.
 constexpr int64 kStaleUs = 10 * 60 * USECS_PER_SEC;
+// After a scan of a full table that evicted nothing, how long calls go
+// straight to the tables before the next scan.
+constexpr int64 kEvictRescanUs = USECS_PER_SEC;
 
 // Padding-free, so HASH_BLOBS hashes only meaningful bytes.
 struct EntryKey {
@@ -55,6 +58,10 @@ struct DbSlot {
 struct State {
     LWLock* lock;
     slock_t db_mutex;
+    // A full table is not scanned for stale windows again before this instant
+    // (written under the exclusive lock, read under either mode): without it
+    // every call for a key that has no window paid a scan of the whole table.
+    int64 next_evict_scan_us;
     DbSlot dbs[kMaxDatabases];
 };
 
@@ -86,6 +93,7 @@ void startup_shmem() {
     if (!found) {
         state->lock = &(GetNamedLWLockTranche("pk_keys"))->lock;
         SpinLockInit(&state->db_mutex);
+        state->next_evict_scan_us = 0;
         for (DbSlot& slot : state->dbs) {
             slot.db = InvalidOid;
             pg_atomic_init_u32(&slot.flusher_running, 0);
@@ -113,8 +121,10 @@ EntryKey make_key(Oid generation, const pg_uuid_t& key, int32 window_seconds) {
 }
 
 // Removes windows untouched for a while with nothing pending; needs the
-// exclusive lock. Returns how many were removed.
+// exclusive lock. Returns how many were removed. A scan that removes nothing
+// defers the next one by kEvictRescanUs.
 long evict_stale(int64 now_us) {
+    if (now_us < state->next_evict_scan_us) return 0;
     long removed = 0;
     HASH_SEQ_STATUS seq;
     hash_seq_init(&seq, windows);
@@ -125,7 +135,15 @@ long evict_stale(int64 now_us) {
         }
     }
     stats::note_evictions(removed);
+    if (removed == 0) state->next_evict_scan_us = now_us + kEvictRescanUs;
     return removed;
+}
+
+// True when the table is full and no eviction scan is due: the caller can
+// fall back to the tables without taking the exclusive lock.
+bool full_without_scan(int64 now_us) {
+    return hash_get_num_entries(windows) >= settings::max_tracked_windows &&
+           now_us < state->next_evict_scan_us;
 }
 
 // Finds the entry, creating it when absent. Returns with state->lock held in
@@ -134,7 +152,9 @@ Entry* find_or_create(const EntryKey& k, int64 now_us) {
     LWLockAcquire(state->lock, LW_SHARED);
     auto* e = static_cast<Entry*>(hash_search(windows, &k, HASH_FIND, nullptr));
     if (e) return e;
+    bool skip = full_without_scan(now_us);
     LWLockRelease(state->lock);
+    if (skip) return nullptr;
 
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     if (hash_get_num_entries(windows) >= settings::max_tracked_windows && evict_stale(now_us) == 0) {
